@@ -1,0 +1,29 @@
+"""Root URLs."""
+
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from articles.feeds import LatestArticlesFeed
+from articles.sitemaps import sitemaps
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": sitemaps},
+        name="django.contrib.sitemaps.views.sitemap",
+    ),
+    path("feed/", LatestArticlesFeed(), name="feed"),
+    path("admin/", admin.site.urls),
+    path("intake/", include("screening.urls")),
+    path("", include("articles.urls")),
+]
+
+handler404 = "clinic.views.page_not_found"
+handler500 = "clinic.views.server_error"
