@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "screening"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.IntakeView.as_view(), name="intake"),
+]
