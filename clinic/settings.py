@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "clinic",
     "articles",
     "screening",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +122,16 @@ if "EMAIL_URL" in env:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Background tasks (intake notifications) are stored in the database and run by
+# `manage.py db_worker`; see screening/README_SECTION.md.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Intake: where new submissions are announced when ClinicDetails.intake_email is empty, and the
+# per-IP submission limit (needs a shared CACHE_URL to hold across several server processes).
+INTAKE_NOTIFY_EMAIL = env.str("INTAKE_NOTIFY_EMAIL", default="")
+INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="10/h")
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 
 # Security: secure by default; a reverse proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
