@@ -45,13 +45,13 @@ class ClinicDetails(models.Model):
     def __str__(self):
         return self.name
 
-    def clean(self):
-        if self.pk not in (None, 1):
-            raise ValidationError(_("There is only one set of clinic details."))
-
     def save(self, *args, **kwargs):
         self.pk = 1
         super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.pk not in (None, 1):
+            raise ValidationError(_("There is only one set of clinic details."))
 
     @classmethod
     def load(cls):

@@ -7,6 +7,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from articles.models import Article
+
+
+def home(request):
+    """The clinic's front page: who it is, its latest articles, the way to the intake form."""
+    latest = Article.objects.published().with_live_content()[:5]
+    return render(request, "clinic/home.html", {"latest": latest})
+
 
 @never_cache
 @require_GET
@@ -27,8 +35,6 @@ def robots_txt(request):
     lines = [
         "User-agent: *",
         "Disallow: /admin/",
-        "Disallow: /intake/",
-        "Disallow: /preview/",
         f"Sitemap: {sitemap}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")

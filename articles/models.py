@@ -1,0 +1,392 @@
+"""The study library, articles, their revisions, claims and the citations table."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StudyType(models.TextChoices):
+    """Kinds of evidence, strongest first (the order the evidence summary uses)."""
+
+    GUIDELINE = "guideline", _("Clinical practice guideline")
+    SYSTEMATIC_REVIEW = "systematic_review", _("Systematic review or meta-analysis")
+    RCT = "rct", _("Randomised controlled trial")
+    COHORT = "cohort", _("Cohort or observational study")
+    CASE_SERIES = "case_series", _("Case series, case report or survey")
+    AGENCY = "agency", _("Health agency statement")
+    EXPERT_OPINION = "expert_opinion", _("Expert opinion or narrative review")
+
+
+# Study types a patient-facing summary counts as "weaker sources".
+WEAKER_STUDY_TYPES = frozenset(
+    {StudyType.COHORT, StudyType.CASE_SERIES, StudyType.AGENCY, StudyType.EXPERT_OPINION}
+)
+
+
+class Topic(models.Model):
+    """A subject patients can filter articles by."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Study(models.Model):
+    """A publication that article claims cite, with a plain-language account of what it found."""
+
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        help_text=_("Short citation key used in article bodies as [@key], e.g. cherkin2009."),
+    )
+    authors = models.CharField(
+        max_length=500, help_text=_("As in the publication, e.g. 'Cherkin DC, Sherman KJ, et al.'")
+    )
+    title = models.CharField(max_length=500)
+    journal = models.CharField(
+        max_length=300, blank=True, help_text=_("Journal, or publisher for guidelines.")
+    )
+    year = models.PositiveSmallIntegerField()
+    volume = models.CharField(max_length=20, blank=True)
+    issue = models.CharField(max_length=20, blank=True)
+    pages = models.CharField(max_length=40, blank=True)
+    doi = models.CharField(
+        "DOI",
+        max_length=200,
+        blank=True,
+        help_text=_("Without the https://doi.org/ prefix. Leave empty if not confirmed."),
+    )
+    pmid = models.CharField(
+        "PMID",
+        max_length=12,
+        blank=True,
+        help_text=_("PubMed identifier (digits only). Leave empty if not confirmed."),
+    )
+    url = models.URLField("URL", max_length=500, blank=True)
+    study_type = models.CharField(max_length=30, choices=StudyType.choices)
+    sample_size = models.CharField(max_length=200, blank=True)
+    finding = models.TextField(
+        help_text=_("What the study actually found, in plain words a patient can follow.")
+    )
+    is_retracted = models.BooleanField(
+        "retracted",
+        default=False,
+        help_text=_("A retracted study cannot support a claim: articles citing it cannot publish."),
+    )
+    retraction_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = _("studies")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("doi"),
+                condition=~Q(doi=""),
+                name="study_unique_doi",
+                violation_error_message=_("A study with this DOI is already in the library."),
+            ),
+            models.UniqueConstraint(
+                fields=["pmid"],
+                condition=~Q(pmid=""),
+                name="study_unique_pmid",
+                violation_error_message=_("A study with this PMID is already in the library."),
+            ),
+            models.CheckConstraint(
+                condition=Q(pmid="") | Q(pmid__regex=r"^[0-9]+$"),
+                name="study_pmid_digits",
+                violation_error_message=_("A PMID is digits only, e.g. 19433697."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.key
+
+    def save(self, *args, **kwargs):
+        self.doi = normalise_doi(self.doi)
+        self.pmid = self.pmid.strip()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("articles:study_detail", args=[self.key])
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    def ama_citation(self):
+        """The reference in AMA style (without the DOI/PMID links, which templates add)."""
+        parts = [f"{self.authors.rstrip('.')}. {self.title.rstrip('.')}."]
+        if self.journal:
+            source = f"{self.journal}. {self.year}"
+            if self.volume:
+                source += f";{self.volume}"
+                if self.issue:
+                    source += f"({self.issue})"
+            if self.pages:
+                source += f":{self.pages}"
+            parts.append(source + ".")
+        else:
+            parts.append(f"{self.year}.")
+        return " ".join(parts)
+
+
+def normalise_doi(value):
+    """Strip resolver prefixes and whitespace so one DOI is stored one way."""
+    value = (value or "").strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    return value.strip()
+
+
+class Status(models.TextChoices):
+    """Where an article's working draft is in the editorial workflow."""
+
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    UNPUBLISHED = "unpublished", _("Unpublished")
+    ARCHIVED = "archived", _("Archived")
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        """Articles patients can read: those with a live revision."""
+        return self.filter(live_revision__isnull=False)
+
+    def with_live_content(self):
+        return self.select_related("live_revision", "topic", "author", "reviewer")
+
+
+class Article(models.Model):
+    """A patient article. Its text lives in revisions: `draft` is being edited, `live_revision`
+    is what patients see, so editing a published article never changes the public page."""
+
+    slug = models.SlugField(max_length=120, unique=True)
+    topic = models.ForeignKey(
+        Topic, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_articles"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviewed_articles",
+        help_text=_("The clinician who reviews the claims in this article."),
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    draft = models.OneToOneField(
+        "ArticleRevision",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The working revision, if one is open."),
+    )
+    live_revision = models.OneToOneField(
+        "ArticleRevision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The approved revision patients see."),
+    )
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    last_reviewed_on = models.DateField(null=True, blank=True)
+    next_review_due_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_published_at", "-created_at"]
+        permissions = [
+            ("submit_article", "Can submit articles for review"),
+            ("review_article", "Can record claim verdicts and request changes"),
+            ("approve_article", "Can approve reviewed articles"),
+            ("publish_article", "Can publish and unpublish articles"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", args=[self.slug])
+
+    @property
+    def working_revision(self):
+        """The revision staff edit: the open draft, else the live one."""
+        return self.draft or self.live_revision
+
+    @property
+    def title(self):
+        revision = self.working_revision
+        return revision.title if revision else self.slug
+
+    def is_published(self):
+        return self.live_revision_id is not None
+
+    def is_review_overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.next_review_due_on is not None and self.next_review_due_on < today
+
+
+class ArticleRevision(models.Model):
+    """One version of an article's text with its claims. Editable only until submitted;
+    from then on it is an immutable record identified by its content hash."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.CharField(
+        max_length=400, help_text=_("One or two plain sentences shown in lists and search results.")
+    )
+    body = models.TextField(
+        help_text=_(
+            "Markdown. Put a citation marker after each health claim: [@key], "
+            "[@key1; @key2], or with a locator [@key, table 2]."
+        )
+    )
+    rendered_html = models.TextField(
+        blank=True, editable=False, help_text=_("Sanitised HTML rendered from the body.")
+    )
+    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_hash = models.CharField(
+        max_length=64, blank=True, help_text=_("Content hash of exactly what was approved.")
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="revision_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.article.slug} r{self.number}"
+
+    def is_frozen(self):
+        """A submitted revision is a record: its text and claims never change again."""
+        return self.submitted_at is not None
+
+    def compute_content_hash(self):
+        digest = hashlib.sha256()
+        for part in (self.title, self.summary, self.body):
+            digest.update(part.encode("utf-8", "surrogatepass"))
+            digest.update(b"\x00")
+        return digest.hexdigest()
+
+
+class Certainty(models.TextChoices):
+    """GRADE certainty of the evidence behind a claim."""
+
+    HIGH = "high", _("High certainty")
+    MODERATE = "moderate", _("Moderate certainty")
+    LOW = "low", _("Low certainty")
+    VERY_LOW = "very_low", _("Very low certainty")
+
+
+class Claim(models.Model):
+    """A health claim in a revision's body: the text up to a citation marker."""
+
+    revision = models.ForeignKey(ArticleRevision, on_delete=models.CASCADE, related_name="claims")
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    text_hash = models.CharField(max_length=64, db_index=True)
+    certainty = models.CharField(max_length=10, choices=Certainty.choices, blank=True)
+    certainty_wording = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Plain words patients see beside the reference, e.g. 'short-term relief only'."
+        ),
+    )
+
+    class Meta:
+        ordering = ["revision", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "ordinal"], name="claim_unique_ordinal"),
+        ]
+
+    def __str__(self):
+        return self.text[:80]
+
+    def save(self, *args, **kwargs):
+        self.text_hash = claim_text_hash(self.text)
+        super().save(*args, **kwargs)
+
+
+def claim_text_hash(text):
+    """Hash of a claim's wording, ignoring spacing and case, to recognise an unchanged claim."""
+    normalised = " ".join(text.split()).casefold()
+    return hashlib.sha256(normalised.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class Verdict(models.TextChoices):
+    SUPPORTS = "supports", _("Supports the claim")
+    OVERSTATED = "overstated", _("Claim overstates the study")
+    DOES_NOT_SUPPORT = "does_not_support", _("Does not support the claim")
+
+
+class Citation(models.Model):
+    """The citations table: one study cited by one claim, with the reviewer's verdict."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="citations")
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="citations")
+    position = models.PositiveSmallIntegerField(default=0)
+    locator = models.CharField(max_length=100, blank=True, help_text=_("e.g. 'table 2', 'p. 861'"))
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    verdict_note = models.TextField(blank=True)
+    verdict_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["claim", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["claim", "position"], name="citation_unique_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.claim_id} → {self.study_id}"

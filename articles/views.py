@@ -1,0 +1,179 @@
+"""Public pages patients read: article list and page, and the study library."""
+
+import json
+
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.utils.safestring import mark_safe
+from django.views.generic import DetailView, ListView
+
+from .evidence import build_references, summarise
+from .models import Article, Citation, Study, StudyType, Topic
+
+# Characters that could close a <script> element or start an HTML comment inside JSON-LD.
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def json_ld(data):
+    """Serialise structured data for a <script type="application/ld+json"> element."""
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES))  # noqa: S308
+
+
+def person_name(user):
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+class ArticleListView(ListView):
+    """Published articles, newest first, optionally for one topic."""
+
+    template_name = "articles/article_list.html"
+    context_object_name = "articles"
+    paginate_by = 10
+
+    def get_queryset(self):
+        articles = Article.objects.published().with_live_content()
+        self.topic = None
+        if slug := self.request.GET.get("topic"):
+            self.topic = get_object_or_404(Topic, slug=slug)
+            articles = articles.filter(topic=self.topic)
+        return articles
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            topic=self.topic,
+            topics=Topic.objects.filter(articles__live_revision__isnull=False).distinct(),
+            **kwargs,
+        )
+
+
+def live_claim_citations():
+    """Citations belonging to live revisions, i.e. the claims patients can read now."""
+    return Citation.objects.filter(
+        claim__revision_id__in=Article.objects.published().values("live_revision_id")
+    )
+
+
+class ArticleDetailView(DetailView):
+    """One article as a clinician approved it: the live revision, never the working draft."""
+
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return Article.objects.published().with_live_content()
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        revision = article.live_revision
+        citations = (
+            Citation.objects.filter(claim__revision=revision)
+            .select_related("study", "claim")
+            .order_by("claim__ordinal", "position")
+        )
+        references = build_references(citations)
+        related = (
+            Article.objects.published()
+            .select_related("live_revision")
+            .filter(topic_id=article.topic_id)
+            .exclude(pk=article.pk)[:3]
+            if article.topic_id
+            else []
+        )
+        canonical = self.request.build_absolute_uri(article.get_absolute_url())
+        return super().get_context_data(
+            revision=revision,
+            references=references,
+            evidence=summarise(references),
+            related=related,
+            canonical_url=canonical,
+            reviewer_name=person_name(article.reviewer),
+            json_ld=json_ld(self.structured_data(article, revision, references, canonical)),
+            **kwargs,
+        )
+
+    def structured_data(self, article, revision, references, canonical):
+        data = {
+            "@context": "https://schema.org",
+            "@type": "MedicalWebPage",
+            "name": revision.title,
+            "headline": revision.title,
+            "description": revision.summary,
+            "url": canonical,
+            "inLanguage": "en",
+            "author": {"@type": "Person", "name": person_name(article.author)},
+            "datePublished": article.first_published_at.isoformat()
+            if article.first_published_at
+            else None,
+            "dateModified": revision.published_at.isoformat() if revision.published_at else None,
+            "lastReviewed": article.last_reviewed_on.isoformat()
+            if article.last_reviewed_on
+            else None,
+            "reviewedBy": {"@type": "Person", "name": person_name(article.reviewer)}
+            if article.reviewer
+            else None,
+            "citation": [citation_data(reference.study) for reference in references],
+        }
+        return {key: value for key, value in data.items() if value is not None}
+
+
+def citation_data(study):
+    """A study as schema.org ScholarlyArticle."""
+    data = {
+        "@type": "ScholarlyArticle",
+        "name": study.title,
+        "author": study.authors,
+        "datePublished": str(study.year),
+    }
+    if study.journal:
+        data["isPartOf"] = {"@type": "Periodical", "name": study.journal}
+    if study.doi:
+        data["identifier"] = study.doi_url
+    links = [url for url in (study.doi_url, study.pubmed_url, study.url) if url]
+    if links:
+        data["sameAs"] = links
+    return data
+
+
+class StudyListView(ListView):
+    """The study library for patients, optionally filtered by study type."""
+
+    template_name = "articles/study_list.html"
+    context_object_name = "studies"
+
+    def get_queryset(self):
+        live = Q(
+            citations__claim__revision_id__in=Article.objects.published().values("live_revision_id")
+        )
+        studies = Study.objects.annotate(
+            published_claims=Count("citations__claim", filter=live, distinct=True)
+        ).order_by("study_type", "-year", "key")
+        self.study_type = self.request.GET.get("type", "")
+        if self.study_type in StudyType.values:
+            studies = studies.filter(study_type=self.study_type)
+        else:
+            self.study_type = ""
+        return studies
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            study_types=StudyType.choices, study_type=self.study_type, **kwargs
+        )
+
+
+class StudyDetailView(DetailView):
+    """One study: its reference, what it found, and the published claims that rest on it."""
+
+    template_name = "articles/study_detail.html"
+    context_object_name = "study"
+    slug_field = "key"
+    slug_url_kwarg = "key"
+    queryset = Study.objects.all()
+
+    def get_context_data(self, **kwargs):
+        citations = (
+            live_claim_citations()
+            .filter(study=self.object)
+            .select_related("claim__revision__article")
+            .order_by("claim__revision__article__slug", "claim__ordinal")
+        )
+        return super().get_context_data(citations=citations, **kwargs)

@@ -1,0 +1,206 @@
+"""Public pages patients read: article list, article page, evidence pages, feed, sitemap."""
+
+import json
+import re
+from datetime import date
+
+import pytest
+
+from articles import workflow
+from articles.models import Article, Status, StudyType, Topic
+
+pytestmark = pytest.mark.django_db
+
+
+def json_ld_of(html):
+    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    assert match, "no JSON-LD block"
+    return json.loads(match.group(1))
+
+
+def test_article_page_shows_numbered_citations_and_references(client, make_study, make_article):
+    first = make_study(
+        "cherkin2009",
+        authors="Cherkin DC, Sherman KJ, Avins AL, et al.",
+        title="A randomized trial comparing acupuncture, simulated acupuncture, and usual care",
+        journal="Archives of Internal Medicine",
+        year=2009,
+        volume="169",
+        issue="9",
+        pages="858-866",
+        doi="10.1001/archinternmed.2009.65",
+        pmid="19433697",
+    )
+    second = make_study("nice2016", study_type=StudyType.GUIDELINE, title="Low back pain")
+    body = (
+        "## What trials found\n\n"
+        "Real and simulated acupuncture both beat usual care [@cherkin2009]. "
+        "Guidance in England does not recommend it [@nice2016]. "
+        "The simulated treatment did as well as the real one [@cherkin2009, p. 861]."
+    )
+    article = make_article(body=body)
+    response = client.get(article.get_absolute_url())
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<sup><a href="#ref-1">1</a></sup>' in html
+    assert '<sup><a href="#ref-2">2</a></sup>' in html
+    assert html.count('href="#ref-1"') == 2
+    references = re.search(r'<ol class="references">(.*?)</ol>', html, re.S).group(1)
+    assert references.index('id="ref-1"') < references.index('id="ref-2"')
+    assert "Cherkin DC, Sherman KJ, Avins AL, et al. A randomized trial comparing" in references
+    assert "Archives of Internal Medicine. 2009;169(9):858-866." in references
+    assert 'href="https://doi.org/10.1001/archinternmed.2009.65"' in references
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/19433697/"' in references
+    assert "Randomised controlled trial" in references
+    assert "Clinical practice guideline" in references
+    assert "p. 861" in references
+    assert first.finding in references and second.get_absolute_url() in references
+
+
+def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_user, make_article):
+    reviewer = make_user("drlee", first_name="Morgan", last_name="Lee")
+    article = make_article(
+        reviewer=reviewer,
+        last_reviewed_on=date(2026, 3, 2),
+        next_review_due_on=date(2027, 3, 2),
+    )
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Medically reviewed by" in html and "Morgan Lee" in html and "2 March 2026" in html
+    assert "Next review due" in html and "March 2027" in html
+    data = json_ld_of(html)
+    assert data["@type"] == "MedicalWebPage"
+    assert data["name"] == "Acupuncture and back pain"
+    assert data["description"] == "What studies found."
+    assert data["lastReviewed"] == "2026-03-02"
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Morgan Lee"}
+    assert len(data["citation"]) == 3
+    assert f'<link rel="canonical" href="http://testserver{article.get_absolute_url()}">' in html
+    assert '<meta property="og:title" content="Acupuncture and back pain">' in html
+
+
+def test_json_ld_cannot_break_out_of_its_script(client, make_article):
+    article = make_article(title="</script><script>alert(1)</script>")
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "<script>alert(1)" not in html
+    assert json_ld_of(html)["name"] == "</script><script>alert(1)</script>"
+
+
+def test_evidence_summary_counts_study_kinds(client, make_study, make_article):
+    make_study("g1", study_type=StudyType.GUIDELINE)
+    make_study("r1", study_type=StudyType.SYSTEMATIC_REVIEW)
+    make_study("t1", study_type=StudyType.RCT)
+    make_study("t2", study_type=StudyType.RCT)
+    make_study("c1", study_type=StudyType.CASE_SERIES)
+    body = "One [@g1]. Two [@r1; @t1]. Three [@t2]. Four [@c1]. Five [@t1]."
+    html = client.get(make_article(body=body).get_absolute_url()).content.decode()
+    assert (
+        "This article makes 5 health claims, resting on 1 clinical guideline, "
+        "1 systematic review, 2 randomised trials and 1 weaker source"
+    ) in html
+
+
+@pytest.mark.parametrize("citations", [3, 60])
+def test_article_page_query_count_does_not_grow(
+    client, make_article, django_assert_max_num_queries, citations
+):
+    article = make_article(citations=citations)
+    make_article(topic=article.topic)  # a related article
+    with django_assert_max_num_queries(4):
+        response = client.get(article.get_absolute_url())
+    assert response.status_code == 200
+    assert response.content.decode().count('<li id="ref-') == citations
+
+
+def test_draft_article_is_404(client, make_article):
+    draft = make_article(publish=False)
+    assert client.get(draft.get_absolute_url()).status_code == 404
+    assert client.get("/articles/no-such-article/").status_code == 404
+
+
+def test_unpublished_article_is_404(client, make_article, make_user):
+    article = make_article()
+    workflow.unpublish(article, by=make_user())
+    assert client.get(article.get_absolute_url()).status_code == 404
+
+
+def test_edit_of_published_article_does_not_change_public_page(client, make_article):
+    article = make_article(title="Original title", body="Old text about pain.")
+    workflow.save_draft(
+        article, title="New title", summary="x", body="New text.", by=article.author
+    )
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert "Original title" in html and "Old text about pain." in html
+    assert "New title" not in html
+
+
+def test_article_list_newest_first_topic_filter_and_pagination(client, make_article):
+    other = Topic.objects.create(name="Safety", slug="safety")
+    for number in range(12):
+        make_article(slug=f"evidence-{number}", title=f"Evidence piece {number}")
+    make_article(slug="safe", title="Is it safe", topic=other)
+    make_article(slug="hidden", title="Still a draft", publish=False)
+    page_one = client.get("/articles/").content.decode()
+    assert "Is it safe" in page_one and "Still a draft" not in page_one
+    assert page_one.index("Is it safe") < page_one.index("Evidence piece 11")
+    assert 'rel="next"' in page_one
+    page_two = client.get("/articles/?page=2").content.decode()
+    assert "Evidence piece 0" in page_two
+    filtered = client.get("/articles/?topic=safety").content.decode()
+    assert "Is it safe" in filtered and "Evidence piece" not in filtered
+    assert client.get("/articles/?topic=nope").status_code == 404
+    assert client.get("/articles/?page=99").status_code == 404
+
+
+def test_home_shows_clinic_latest_articles_and_intake_link(client, make_article):
+    make_article(title="Fresh article")
+    html = client.get("/").content.decode()
+    assert "Fresh article" in html
+    assert 'href="/intake/"' in html
+    assert '<main id="main"' in html and 'lang="en"' in html
+
+
+def test_evidence_pages_list_studies_and_published_claims(client, make_study, make_article):
+    study = make_study("vickers2018", study_type=StudyType.SYSTEMATIC_REVIEW)
+    make_article(body="Benefits lasted a year for most of the effect [@vickers2018].")
+    make_article(body="A draft claim that patients must not see [@vickers2018].", publish=False)
+    listing = client.get("/evidence/").content.decode()
+    assert study.title in listing and "Systematic review or meta-analysis" in listing
+    assert "Supports 1 claim" in listing
+    detail = client.get("/evidence/vickers2018/").content.decode()
+    assert study.finding in detail
+    assert "Benefits lasted a year for most of the effect" in detail
+    assert "A draft claim" not in detail
+    assert client.get("/evidence/?type=rct").status_code == 200
+    assert client.get("/evidence/unknown-key/").status_code == 404
+
+
+def test_retracted_study_is_marked(client, make_study):
+    make_study("gone2020", is_retracted=True, retraction_note="Data could not be verified.")
+    html = client.get("/evidence/gone2020/").content.decode()
+    assert "This study has been retracted." in html and "Data could not be verified." in html
+
+
+def test_feed_sitemap_robots_and_healthz(client, make_article):
+    article = make_article(title="Feed item")
+    make_article(slug="secret-draft", publish=False)
+    feed = client.get("/feed/")
+    assert feed.status_code == 200 and "Feed item" in feed.content.decode()
+    assert feed["Content-Type"].startswith("application/atom+xml")
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert article.get_absolute_url() in sitemap and "secret-draft" not in sitemap
+    robots = client.get("/robots.txt").content.decode()
+    assert "Disallow: /admin/" in robots and "sitemap.xml" in robots
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok", "database": "ok"}
+
+
+def test_friendly_404_page(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+def test_article_status_after_publish(make_article):
+    article = make_article()
+    assert article.status == Status.PUBLISHED
+    assert Article.objects.published().filter(pk=article.pk).exists()
