@@ -5,5 +5,7 @@ from . import views
 app_name = "screening"
 
 urlpatterns = [
-    path("", views.IntakeView.as_view(), name="intake"),
+    path("", views.intake, name="intake"),
+    path("result/<uuid:public_id>/", views.result, name="result"),
+    path("received/", views.received, name="received"),
 ]

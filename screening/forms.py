@@ -1,0 +1,354 @@
+"""The public intake form, built from the active questionnaire version."""
+
+import re
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import triage
+from .models import Kind, PreferredContact, Question, Questionnaire
+
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 2000
+PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def no_control_characters(value: str) -> None:
+    """Reject invisible control characters (other than line breaks and tabs) and lone surrogates.
+
+    They have no place in a name or an answer, break some databases (PostgreSQL refuses NUL in
+    JSON) and can hide text from staff reading the submission.
+    """
+    for char in value:
+        if char in "\n\r\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValidationError(
+                _("Remove the invisible control characters from this answer."),
+                code="control_characters",
+            )
+
+
+def validate_phone(value: str) -> None:
+    digits = sum(char.isdigit() for char in value)
+    if not PHONE_RE.match(value) or not 7 <= digits <= 15:
+        raise ValidationError(
+            _("Enter a phone number using digits, like 01632 960 123 or +44 1632 960123."),
+            code="invalid_phone",
+        )
+
+
+def field_name(question: Question) -> str:
+    return f"q_{question.key}"
+
+
+def json_value(kind: str, value):
+    """The cleaned answer as stored in the submission's JSON."""
+    if kind == Kind.NUMBER:
+        return int(value) if value == value.to_integral_value() else float(value)
+    if kind == Kind.DATE:
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class QuestionField:
+    """A question with its bound form field, for the template."""
+
+    question: Question
+    field: forms.BoundField
+    trigger: Question | None
+
+    @property
+    def is_group(self) -> bool:
+        return self.question.kind in (Kind.YES_NO, Kind.CHOICE, Kind.MULTI, Kind.SCALE)
+
+
+class IntakeForm(forms.Form):
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Honeypot: hidden from people (and from screen readers) by the template; bots fill it in.
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=200,
+        validators=[no_control_characters],
+        error_messages={"required": _("Enter your full name.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("Email address"),
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={"invalid": _("Enter an email address like name@example.com.")},
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        required=False,
+        max_length=25,
+        validators=[validate_phone],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    preferred_contact = forms.ChoiceField(
+        label=_("How should we contact you?"),
+        choices=PreferredContact.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how we should contact you.")},
+    )
+    consent_contact = forms.BooleanField(
+        error_messages={"required": _("Tick the box to agree that we may contact you.")},
+    )
+    consent_privacy = forms.BooleanField(
+        label=_("I have read the privacy notice and agree to the clinic keeping these answers."),
+        error_messages={"required": _("Tick the box to agree to the privacy notice.")},
+    )
+
+    def __init__(self, *args, questionnaire: Questionnaire, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questionnaire = questionnaire
+        self.questions = list(questions)
+        self.fields["consent_contact"].label = questionnaire.contact_consent_text
+        self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
+        for question in self.questions:
+            self.fields[field_name(question)] = self.field_for(question)
+
+    @staticmethod
+    def field_for(question: Question) -> forms.Field:
+        # Everything is optional at field level: clean() requires only the questions the
+        # patient's own answers make applicable.
+        common = {"label": question.text, "help_text": question.help_text, "required": False}
+        match question.kind:
+            case Kind.YES_NO | Kind.CHOICE:
+                return forms.ChoiceField(
+                    choices=question.choices(), widget=forms.RadioSelect, **common
+                )
+            case Kind.MULTI:
+                return forms.MultipleChoiceField(
+                    choices=question.choices(), widget=forms.CheckboxSelectMultiple, **common
+                )
+            case Kind.SCALE:
+                return forms.TypedChoiceField(
+                    choices=question.choices(),
+                    coerce=int,
+                    empty_value=None,
+                    widget=forms.RadioSelect(attrs={"class": "scale"}),
+                    **common,
+                )
+            case Kind.NUMBER:
+                return forms.DecimalField(
+                    min_value=question.min_value,
+                    max_value=question.max_value,
+                    max_digits=9,
+                    decimal_places=2,
+                    widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+                    **common,
+                )
+            case Kind.SHORT_TEXT:
+                return forms.CharField(
+                    max_length=SHORT_TEXT_MAX, validators=[no_control_characters], **common
+                )
+            case Kind.LONG_TEXT:
+                return forms.CharField(
+                    max_length=LONG_TEXT_MAX,
+                    validators=[no_control_characters],
+                    widget=forms.Textarea(attrs={"rows": 4}),
+                    **common,
+                )
+            case Kind.DATE:
+                return forms.DateField(
+                    input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"],
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    error_messages={"invalid": _("Enter a real date, like 31/03/1980.")},
+                    **common,
+                )
+        raise ValueError(f"Unknown question kind {question.kind!r}")
+
+    def clean(self):
+        cleaned = super().clean()
+        version = cleaned.get("version")
+        if version is not None and version != self.questionnaire.version:
+            raise ValidationError(
+                _(
+                    "The form was updated while you were filling it in. Please check your "
+                    "answers below and send it again."
+                ),
+                code="stale_version",
+            )
+        known = set(self.fields)
+        if unknown := sorted(k for k in self.data if k.startswith("q_") and k not in known):
+            raise ValidationError(
+                _("The form contained answers to questions it does not ask (%(keys)s)."),
+                code="unknown_question",
+                params={"keys": ", ".join(key[:40] for key in unknown[:5])},
+            )
+        self.clean_contact(cleaned)
+        answers = self.raw_answers()
+        shown = triage.visible_keys(self.questions, answers)
+        for question in self.questions:
+            name = field_name(question)
+            if name in self.errors or question.key not in shown:
+                continue
+            value = cleaned.get(name)
+            if question.is_required and not triage.is_answered(value):
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _("Answer this question: %(question)s"),
+                        code="required",
+                        params={"question": question.text},
+                    ),
+                )
+            elif question.kind == Kind.DATE and value:
+                self.check_date(question, value)
+        return cleaned
+
+    def clean_contact(self, cleaned) -> None:
+        email, phone = cleaned.get("email"), cleaned.get("phone")
+        if "email" in self.errors or "phone" in self.errors:
+            return
+        if not email and not phone:
+            self.add_error(
+                "email",
+                ValidationError(
+                    _("Give an email address or a phone number so we can reach you."),
+                    code="no_contact",
+                ),
+            )
+        preferred = cleaned.get("preferred_contact")
+        if preferred == PreferredContact.EMAIL and phone and not email:
+            self.add_error(
+                "preferred_contact",
+                ValidationError(_("You chose email: give an email address."), code="no_email"),
+            )
+        elif preferred == PreferredContact.PHONE and email and not phone:
+            self.add_error(
+                "preferred_contact",
+                ValidationError(_("You chose phone: give a phone number."), code="no_phone"),
+            )
+
+    def check_date(self, question: Question, value: date) -> None:
+        today = timezone.localdate()
+        if value < EARLIEST_DATE:
+            self.add_error(
+                field_name(question),
+                ValidationError(_("Enter a date after 1900."), code="date_too_early"),
+            )
+        elif question.must_be_past and value > today:
+            self.add_error(
+                field_name(question),
+                ValidationError(_("This date cannot be in the future."), code="date_in_future"),
+            )
+
+    def raw_answers(self) -> dict:
+        return {
+            question.key: self.cleaned_data.get(field_name(question)) for question in self.questions
+        }
+
+    def answers(self) -> dict:
+        """Cleaned answers to the questions the patient was actually asked (after is_valid)."""
+        answers = self.raw_answers()
+        shown = triage.visible_keys(self.questions, answers)
+        return {
+            key: value
+            for key, value in answers.items()
+            if key in shown and triage.is_answered(value)
+        }
+
+    def answer_snapshot(self, answers: dict) -> list[dict]:
+        """Each answer with the question exactly as asked, for the submission record."""
+        snapshot = []
+        for question in self.questions:
+            if question.key not in answers:
+                continue
+            value = answers[question.key]
+            if question.kind == Kind.MULTI:
+                display = "; ".join(question.label_for(item) for item in value)
+            elif question.kind in (Kind.YES_NO, Kind.CHOICE):
+                display = question.label_for(value)
+            elif question.kind == Kind.DATE:
+                display = value.strftime("%d/%m/%Y")
+            elif isinstance(value, Decimal):
+                display = str(json_value(question.kind, value))
+            else:
+                display = str(value)
+            snapshot.append(
+                {
+                    "key": question.key,
+                    "section": question.section,
+                    "question": question.text,
+                    "kind": question.kind,
+                    "options": question.choices()
+                    if question.kind in (Kind.CHOICE, Kind.MULTI)
+                    else [],
+                    "value": json_value(question.kind, value),
+                    "display": display,
+                }
+            )
+        return snapshot
+
+    def consent_text(self) -> str:
+        return "\n".join(
+            [
+                str(self.questionnaire.contact_consent_text),
+                str(self.fields["consent_privacy"].label),
+                f"Privacy notice: questionnaire version {self.questionnaire.version}.",
+            ]
+        )
+
+    def sections(self):
+        """Consecutive questions grouped under their section headings, for the template."""
+        by_pk = {question.pk: question for question in self.questions}
+        groups: list[tuple[str, list[QuestionField]]] = []
+        for question in self.questions:
+            item = QuestionField(
+                question, self[field_name(question)], by_pk.get(question.shown_if_question_id)
+            )
+            if groups and groups[-1][0] == question.section:
+                groups[-1][1].append(item)
+            else:
+                groups.append((question.section, [item]))
+        return groups
+
+    def page_token(self):
+        """The idempotency token to put in the page: kept across error pages, renewed if bad."""
+        if not self.is_bound:
+            return self.initial["token"]
+        return getattr(self, "cleaned_data", {}).get("token") or uuid.uuid4()
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """(anchor id, message) for every error, in page order, for the summary at the top."""
+        links = [("intake-form", str(message)) for message in self.non_field_errors()]
+        if "token" in self.errors or "version" in self.errors:
+            links.append(
+                (
+                    "intake-form",
+                    str(
+                        _(
+                            "The form was damaged on its way to us. "
+                            "Check your answers and send it again."
+                        )
+                    ),
+                )
+            )
+        for name in self.fields:
+            if name not in self.errors or name in ("token", "version", "website"):
+                continue
+            field = self[name]
+            widget = field.field.widget
+            anchor = (
+                f"{field.auto_id}_0"
+                if widget.allow_multiple_selected or isinstance(widget, forms.RadioSelect)
+                else field.auto_id
+            )
+            links.extend((anchor, str(message)) for message in field.errors)
+        return links
