@@ -100,7 +100,6 @@ class ArticleAdmin(admin.ModelAdmin):
         (_("Claims and citations"), {"fields": ["claims_table"]}),
         (_("Settings"), {"fields": ["topic", "author", "reviewer", "status", "live_link"]}),
     ]
-    prepopulated_fields = {"slug": ["title"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("draft", "live_revision")

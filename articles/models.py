@@ -116,9 +116,13 @@ class Study(models.Model):
         return self.key
 
     def save(self, *args, **kwargs):
+        self.clean()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        # Normalise before constraints are validated, so "https://doi.org/X" matches "x".
         self.doi = normalise_doi(self.doi)
         self.pmid = self.pmid.strip()
-        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("articles:study_detail", args=[self.key])
