@@ -1,0 +1,51 @@
+"""Delete intake submissions older than the clinic's retention period.
+
+Dry run unless --yes is given. Notes and the access log go with each submission (cascade), and
+the admin change-log entries that point at them are removed too.
+"""
+
+from datetime import timedelta
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from screening.models import IntakeSubmission
+
+
+class Command(BaseCommand):
+    help = "Delete intake submissions older than --older-than DAYS (a dry run without --yes)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+        parser.add_argument(
+            "--yes", action="store_true", help="Really delete (otherwise only count)."
+        )
+
+    def handle(self, *args, older_than, yes, verbosity, **options):
+        if older_than < 1:
+            raise CommandError("--older-than must be at least 1 day.")
+        cutoff = timezone.now() - timedelta(days=older_than)
+        with transaction.atomic():
+            doomed = IntakeSubmission.objects.older_than(cutoff).select_for_update()
+            ids = [str(pk) for pk in doomed.values_list("pk", flat=True)]
+            if verbosity >= 2:
+                for pk in ids:
+                    self.stdout.write(f"  intake #{pk}")
+            if not yes:
+                self.stdout.write(
+                    f"Dry run: {len(ids)} submission(s) submitted before "
+                    f"{cutoff:%Y-%m-%d %H:%M} would be deleted. Add --yes to delete them."
+                )
+                return
+            content_type = ContentType.objects.get_for_model(IntakeSubmission)
+            LogEntry.objects.filter(content_type=content_type, object_id__in=ids).delete()
+            deleted = (
+                IntakeSubmission.objects.filter(pk__in=ids)
+                .delete()[1]
+                .get(IntakeSubmission._meta.label, 0)
+            )
+        if verbosity >= 1:
+            self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} submission(s)."))
