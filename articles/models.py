@@ -58,7 +58,9 @@ class Study(models.Model):
     journal = models.CharField(
         max_length=300, blank=True, help_text=_("Journal, or publisher for guidelines.")
     )
-    year = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text=_("Leave empty for undated web pages such as fact sheets.")
+    )
     volume = models.CharField(max_length=20, blank=True)
     issue = models.CharField(max_length=20, blank=True)
     pages = models.CharField(max_length=40, blank=True)
@@ -138,8 +140,9 @@ class Study(models.Model):
     def ama_citation(self):
         """The reference in AMA style (without the DOI/PMID links, which templates add)."""
         parts = [f"{self.authors.rstrip('.')}. {self.title.rstrip('.')}."]
+        year = self.year or "n.d."
         if self.journal:
-            source = f"{self.journal}. {self.year}"
+            source = f"{self.journal}. {year}"
             if self.volume:
                 source += f";{self.volume}"
                 if self.issue:
@@ -148,7 +151,7 @@ class Study(models.Model):
                 source += f":{self.pages}"
             parts.append(source + ".")
         else:
-            parts.append(f"{self.year}.")
+            parts.append(f"{year}.")
         return " ".join(parts)
 
 

@@ -122,8 +122,9 @@ def citation_data(study):
         "@type": "ScholarlyArticle",
         "name": study.title,
         "author": study.authors,
-        "datePublished": str(study.year),
     }
+    if study.year:
+        data["datePublished"] = str(study.year)
     if study.journal:
         data["isPartOf"] = {"@type": "Periodical", "name": study.journal}
     if study.doi:

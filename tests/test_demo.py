@@ -1,0 +1,96 @@
+"""`manage.py demo`: loads content once, creates staff accounts, refuses production settings."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from articles.models import Article, Citation, Claim, Status, Study
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings):
+    settings.DEBUG = True
+    call_command("demo", "--no-serve", verbosity=0)
+
+
+def counts():
+    return (
+        Study.objects.count(),
+        Article.objects.count(),
+        Claim.objects.count(),
+        Citation.objects.count(),
+        get_user_model().objects.count(),
+    )
+
+
+def test_demo_loads_content_once(demo, settings):
+    before = counts()
+    call_command("demo", "--no-serve", verbosity=0)
+    assert counts() == before
+    published = Article.objects.published()
+    assert published.count() >= 4
+    assert Article.objects.filter(status=Status.DRAFT, live_revision__isnull=True).exists()
+    live_claims = Claim.objects.filter(revision__in=published.values("live_revision"))
+    assert live_claims.filter(citations__isnull=False).distinct().count() >= 25
+
+
+def test_demo_creates_one_account_per_group_and_an_admin(demo):
+    users = {user.username: user for user in get_user_model().objects.all()}
+    assert users["admin"].is_superuser
+    assert set(users["author"].groups.values_list("name", flat=True)) == {"Authors"}
+    assert set(users["reviewer"].groups.values_list("name", flat=True)) == {"Medical reviewers"}
+    assert set(users["clinician"].groups.values_list("name", flat=True)) == {"Clinical staff"}
+
+
+def test_every_cited_claim_on_demo_articles_links_to_a_named_study(demo, client):
+    for article in Article.objects.published().select_related("live_revision"):
+        html = client.get(article.get_absolute_url()).content.decode()
+        links = set(re.findall(r'<sup><a href="#ref-(\d+)">\1</a></sup>', html))
+        items = dict(re.findall(r'<li id="ref-(\d+)">(.*?)</li>', html, re.S))
+        assert links and links == set(items), article.slug
+        keys = Citation.objects.filter(claim__revision=article.live_revision).values_list(
+            "study__key", flat=True
+        )
+        for key in set(keys):
+            study = Study.objects.get(key=key)
+            assert any(study.title.rstrip(".") in item for item in items.values()), key
+
+
+def test_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development mode"):
+        call_command("demo", "--no-serve")
+
+
+def test_manage_py_demo_refuses_when_debug_is_explicitly_off(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo", "--no-serve"],
+        env={"DEBUG": "off", "PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Refusing to run the demo" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_settings_without_secret_key_fail_loudly_when_debug_is_off(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
