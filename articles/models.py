@@ -121,13 +121,13 @@ class Study(models.Model):
         self.clean()
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("articles:study_detail", args=[self.key])
+
     def clean(self):
         # Normalise before constraints are validated, so "https://doi.org/X" matches "x".
         self.doi = normalise_doi(self.doi)
         self.pmid = self.pmid.strip()
-
-    def get_absolute_url(self):
-        return reverse("articles:study_detail", args=[self.key])
 
     @property
     def doi_url(self):
