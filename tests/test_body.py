@@ -1,0 +1,536 @@
+import re
+import string
+import time
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from articles.body import ALLOWED_TAGS, Cite, parse
+
+
+def sup(number):
+    return f'<sup><a href="#ref-{number}">{number}</a></sup>'
+
+
+# Numbering and rendering
+
+
+def test_marker_renders_as_numbered_link():
+    parsed = parse("Acupuncture beat usual care at 8 weeks [@cherkin2009].")
+
+    assert parsed.html == f"<p>Acupuncture beat usual care at 8 weeks {sup(1)}.</p>\n"
+    assert parsed.errors == ()
+
+
+def test_keys_are_numbered_by_first_appearance_and_reused():
+    parsed = parse("One [@b]. Two [@a]. Three [@b]. Four [@c; @a].")
+
+    assert parsed.references == ("b", "a", "c")
+    assert parsed.keys == frozenset({"a", "b", "c"})
+    assert [sup(1), sup(2), sup(1), sup(3)] == re.findall(r"<sup><a.*?</sup>", parsed.html)[:4]
+
+
+def test_multi_key_marker_renders_one_sup_per_key_separated_by_commas():
+    parsed = parse("Both trials agree [@haake2007; @cherkin2009].")
+
+    assert f"agree {sup(1)}<sup>,</sup>{sup(2)}." in parsed.html
+    assert parsed.claims[0].keys == ("haake2007", "cherkin2009")
+
+
+def test_locators_are_kept_per_key():
+    parsed = parse("Fewer days off work [@haake2007, p. 1895; @cherkin2009, table 2; @x_y-9].")
+
+    assert parsed.claims[0].cites == (
+        Cite(key="haake2007", locator="p. 1895"),
+        Cite(key="cherkin2009", locator="table 2"),
+        Cite(key="x_y-9", locator=""),
+    )
+
+
+def test_marker_may_wrap_across_lines():
+    parsed = parse("Both agree [@haake2007;\n@cherkin2009, p.\n12].")
+
+    assert parsed.errors == ()
+    assert parsed.claims[0].cites == (
+        Cite(key="haake2007", locator=""),
+        Cite(key="cherkin2009", locator="p. 12"),
+    )
+
+
+def test_markdown_headings_are_demoted_below_the_page_title():
+    html = parse("# One\n\n## Two\n\n##### Five\n\n###### Six").html
+
+    assert html == "<h2>One</h2>\n<h3>Two</h3>\n<h6>Five</h6>\n<h6>Six</h6>\n"
+
+
+def test_lists_tables_blockquotes_emphasis_and_links_render():
+    html = parse(
+        "- *one*\n- **two**\n\n3. three\n\n> quoted ~~old~~\n\n"
+        "| a | b |\n|:--|--:|\n| c | d |\n\n[home](/) ![Knee X-ray](knee.png)\n\n---"
+    ).html
+
+    assert "<ul>\n<li><em>one</em></li>\n<li><strong>two</strong></li>\n</ul>" in html
+    assert '<ol start="3">' in html
+    assert "<blockquote>\n<p>quoted <del>old</del></p>\n</blockquote>" in html
+    assert "<th>a</th>" in html
+    assert "<td>d</td>" in html
+    assert "style=" not in html
+    assert '<a href="/">home</a>' in html
+    assert '<img src="knee.png" alt="Knee X-ray">' in html
+    assert "<hr>" in html
+
+
+def test_links_to_other_sites_get_noopener_and_local_links_do_not():
+    html = parse(
+        "[NICE](https://www.nice.org.uk/) [us](/about/) [call](tel:+441234) [#](#top)"
+    ).html
+
+    assert '<a href="https://www.nice.org.uk/" rel="noopener noreferrer">NICE</a>' in html
+    assert '<a href="/about/">us</a>' in html
+    assert '<a href="tel:+441234">call</a>' in html
+    assert '<a href="#top">#</a>' in html
+
+
+# Claim text
+
+
+def test_claim_runs_from_the_start_of_its_sentence():
+    parsed = parse("Back pain is common. Acupuncture beat *usual care* at 8 weeks [@cherkin2009].")
+
+    assert parsed.claims[0].text == "Acupuncture beat usual care at 8 weeks"
+
+
+def test_claim_runs_from_the_previous_marker_in_the_same_sentence():
+    parsed = parse("Pain fell [@a], and function improved [@b; @c].")
+
+    assert [(claim.text, claim.keys) for claim in parsed.claims] == [
+        ("Pain fell", ("a",)),
+        ("and function improved", ("b", "c")),
+    ]
+
+
+def test_marker_after_a_full_stop_supports_the_sentence_just_ended():
+    parsed = parse("It helps. [@a] Does it last? Yes [@b].")
+
+    assert [claim.text for claim in parsed.claims] == ["It helps.", "Yes"]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Cherkin et al. found less pain at 8 weeks",
+        "Some treatments, e.g. acupuncture, help",
+        "Some treatments (i.e. needling) help",
+        "Pain fell by 2.5 points",
+        "Results differ (see p. 1895 and Fig. 2)",
+        "Dr. Smith and J. Jones agree",
+        "Scores fell vs. placebo",
+    ],
+)
+def test_abbreviations_and_decimals_do_not_split_sentences(sentence):
+    parsed = parse(f"An earlier sentence ends here. {sentence} [@a].")
+
+    assert parsed.claims[0].text == sentence
+
+
+def test_whitespace_and_markup_are_collapsed_into_plain_text():
+    parsed = parse("A *claim*\nspanning  `two` [lines](/x)   of text [@a].")
+
+    assert parsed.claims[0].text == "A claim spanning two lines of text"
+
+
+def test_list_items_table_cells_and_headings_start_new_claims():
+    parsed = parse(
+        "Intro text\n\n- first item [@a]\n- second item [@b]\n\n"
+        "| Outcome | Effect |\n|---|---|\n| pain relief [@c] | moderate [@d] |\n\n"
+        "## Heading claim [@e]\n"
+    )
+
+    assert [(claim.text, claim.line) for claim in parsed.claims] == [
+        ("first item", 3),
+        ("second item", 4),
+        ("pain relief", 8),
+        ("moderate", 8),
+        ("Heading claim", 10),
+    ]
+
+
+def test_claim_line_is_the_line_of_the_marker():
+    parsed = parse("Title\n\nA long sentence\nwrapped over\nthree lines [@a].")
+
+    assert parsed.claims[0].line == 5
+
+
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ("[@a] opens the paragraph.", 1),
+        ("- [@a] opens the item.", 3),
+        ("One claim [@a] [@b].", 16),
+        ("One claim [@a]; [@b].", 17),
+    ],
+)
+def test_marker_without_claim_text_is_reported_and_still_listed(source, column):
+    parsed = parse(source)
+
+    assert [(error.code, error.line, error.column) for error in parsed.errors] == [
+        ("marker_without_claim", 1, column)
+    ]
+    assert parsed.claims[-1].text == ""
+    assert sup(len(parsed.references)) in parsed.html
+
+
+# Malformed markers
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "marker"),
+    [
+        ("Pain fell [@cherkin2009 at 8 weeks.", "unclosed_marker", "[@cherkin2009"),
+        ("Pain fell [@", "unclosed_marker", "[@"),
+        ("Pain fell [@]", "empty_marker", "[@]"),
+        ("Pain fell [@;]", "empty_marker", "[@;]"),
+        ("Pain fell [@ key]", "empty_key", "[@ key]"),
+        ("Pain fell [@key;]", "empty_key", "[@key;]"),
+        ("Pain fell [@a;; @b]", "empty_key", "[@a;; @b]"),
+        ("Pain fell [@a; @, p. 3]", "empty_key", "[@a; @, p. 3]"),
+        ("Pain fell [@a; b]", "missing_at", "[@a; b]"),
+        ("Pain fell [@bad key!]", "bad_key", "[@bad key!]"),
+        ("Pain fell [@café]", "bad_key", "[@café]"),
+        ("Pain fell [@smith.2009]", "bad_key", "[@smith.2009]"),
+        ("Pain fell [@key p. 3]", "bad_key", "[@key p. 3]"),
+        ("Pain fell [@a, @b]", "comma_between_keys", "[@a, @b]"),
+        ("Pain fell [@a; @a]", "duplicate_key", "[@a; @a]"),
+    ],
+)
+def test_malformed_marker_is_reported_at_its_position_and_rendered_literally(source, code, marker):
+    parsed = parse(f"First line.\n\n{source} and more.")
+
+    [error] = parsed.errors
+    assert (error.code, error.line, error.column, error.marker) == (code, 3, 11, marker)
+    assert error.message.startswith("Line 3: ")
+    assert f'"{marker}"' in error.message
+    assert f"{marker.replace('&', '&amp;')}" in parsed.html
+    assert parsed.claims == ()
+    assert "<sup>" not in parsed.html
+
+
+def test_unclosed_marker_message_reads_plainly():
+    [error] = parse("\n\n\nPain fell [@cherkin2009 at 8 weeks.").errors
+
+    assert error.message == 'Line 4: citation marker "[@cherkin2009" is not closed with "]".'
+
+
+def test_unclosed_marker_does_not_swallow_the_next_marker():
+    parsed = parse("Pain fell [@a at 8 weeks. Function improved [@b].")
+
+    assert [error.code for error in parsed.errors] == ["unclosed_marker"]
+    assert [(claim.text, claim.keys) for claim in parsed.claims] == [("Function improved", ("b",))]
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "column"),
+    [
+        ("> - nested item [@bad key!]", 1, 17),
+        ("Para\ncontinued and [@x y]", 2, 15),
+        ("  Indented start [@x y]", 1, 18),
+        ("## Heading [@x y] ##", 1, 12),
+        ("| a | b |\n|---|---|\n| same [@x y] | same [@x y] |", 3, 22),
+        ("Setext [@x y]\n===", 1, 8),
+        ("- a\n\n  second paragraph [@x y]", 3, 20),
+    ],
+)
+def test_error_columns_account_for_container_prefixes(source, line, column):
+    parsed = parse(source)
+
+    assert (parsed.errors[-1].line, parsed.errors[-1].column) == (line, column)
+
+
+def test_error_positions_survive_windows_line_endings():
+    [error] = parse("One.\r\nTwo [@x y].\r\n").errors
+
+    assert (error.line, error.column) == (2, 5)
+
+
+def test_markers_in_code_are_neither_citations_nor_errors():
+    parsed = parse("Use `[@key]` inline.\n\n    [@indented\n\n```\n[@fenced; @x]\n```\n")
+
+    assert parsed.claims == ()
+    assert parsed.errors == ()
+    assert "<code>[@key]</code>" in parsed.html
+
+
+def test_email_addresses_and_escaped_brackets_are_not_markers():
+    parsed = parse("Write to a@b.com or [a@b.com], or type \\[@key] literally.")
+
+    assert parsed.claims == ()
+    assert parsed.errors == ()
+    assert "[@key]" in parsed.html
+
+
+def test_marker_inside_raw_html_block_is_reported_but_not_in_a_comment():
+    parsed = parse("<div>\nclaim [@a] here\n</div>\n\n<!-- dropped [@b] -->\n")
+
+    assert [(error.code, error.line, error.column) for error in parsed.errors] == [
+        ("marker_in_html", 2, 7)
+    ]
+    assert parsed.claims == ()
+    assert "<div" not in parsed.html
+
+
+def test_marker_inside_image_description_is_reported():
+    [error] = parse("See ![chart [@a]](chart.png).").errors
+
+    assert (error.code, error.column) == ("marker_in_image", 5)
+
+
+# Images
+
+
+def test_image_without_alt_text_is_reported():
+    parsed = parse("Intro.\n\nSee ![](knee.png) and ![   ](hip.png) and ![Knee X-ray](knee.png).")
+
+    assert [(error.code, error.line, error.column) for error in parsed.errors] == [
+        ("image_without_alt", 3, 5),
+        ("image_without_alt", 3, 23),
+    ]
+    assert "knee.png" in parsed.errors[0].message
+
+
+# Hostile input
+
+
+class _Elements(HTMLParser):
+    def __init__(self, html):
+        super().__init__()
+        self.tags = []
+        self.attributes = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend((tag, name, value or "") for name, value in attrs)
+
+
+def assert_safe(html):
+    elements = _Elements(html)
+    assert set(elements.tags) <= ALLOWED_TAGS
+    for tag, name, value in elements.attributes:
+        assert not name.startswith("on"), (tag, name)
+        assert name in {"href", "src", "alt", "title", "rel", "start"}, (tag, name)
+        if name in {"href", "src"}:
+            scheme = re.match(r"\s*([a-z][a-z0-9+.-]*):", value, re.IGNORECASE)
+            assert scheme is None or scheme.group(1).lower() in {"http", "https", "mailto", "tel"}
+    assert "<script" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert('xss')</script>",
+        "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
+        "<img src=x onerror=alert(1)>",
+        "Inline <img src=x onerror=alert(1)> image",
+        "<img src=x onerror=alert('xss')>",
+        '<a href="javascript:alert(1)">click</a>',
+        "Inline <a href='javascript:alert(1)'>click</a> link",
+        "[click](javascript:alert(1))",
+        "[click](JAVASCRIPT:alert(1))",
+        "[click](&#106;avascript:alert(1))",
+        "[click](java&#x09;script:alert(1))",
+        "[click](vbscript:msgbox)",
+        "[click][evil]\n\n[evil]: javascript:alert(1)",
+        "[x](<javascript:alert(1)>)",
+        "<javascript:alert(1)>",
+        "![x](javascript:alert(1))",
+        "![x](data:image/png;base64,iVBORw0KGgo=)",
+        "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+        '<img src="data:image/svg+xml;base64,PHN2Zz4=" alt="x">',
+        "<svg onload=alert(1)><circle/></svg>",
+        "<svg><a xlink:href='javascript:alert(1)'><text>x</text></a></svg>",
+        "<iframe src='https://evil.example/'></iframe>",
+        '<p style="position:fixed" onclick="alert(1)">hi</p>',
+        "Inline <b style=color:red onmouseover=alert(1)>bold</b> text",
+        "<object data='x.swf'></object><embed src='x.swf'>",
+        "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
+        '<form action="https://evil.example/"><input name="q"></form>',
+        "<h1>Second page title</h1>",
+    ],
+)
+def test_hostile_html_never_reaches_the_output(source):
+    html = parse(f"Before.\n\n{source}\n\nAfter [@a].").html
+
+    assert_safe(html)
+    for live in ["<img src=x", "<svg", "<iframe", "<object", "<embed", "<form", "<input", "<h1"]:
+        assert live not in html
+    assert "style=" not in html
+    assert "After " + sup(1) in html
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "<script>alert('xss')</script>",
+        "Text <script>alert('xss')</script> more",
+        "<svg><script>alert('xss')</script></svg>",
+        "Inline <svg><script>alert('xss')</script></svg> svg",
+        "<style>body { alert('xss') }</style>",
+        "Inline <style>p { alert('xss') }</style> style",
+        "Inline <iframe src='https://evil.example/'>alert('xss')</iframe> frame",
+        "<!--<script>alert('xss')</script>-->",
+    ],
+)
+def test_script_and_style_contents_do_not_appear_as_text(source):
+    html = parse(f"Before.\n\n{source}\n\nAfter [@a].").html
+
+    assert_safe(html)
+    assert "alert" not in html
+    assert "After " + sup(1) in html
+
+
+def test_dangerous_link_is_reported_and_its_text_kept():
+    parsed = parse("Read [this page](javascript:alert(1)) now.")
+
+    assert parsed.html == "<p>Read this page now.</p>\n"
+    assert [(error.code, error.column) for error in parsed.errors] == [("unsafe_link", 6)]
+
+
+# Text encoding
+
+
+def test_non_ascii_round_trips():
+    source = (
+        "L'acupuncture réduit la douleur [@cherkin2009]. 针灸可以减轻疼痛。疼痛减少[@haake2007]。"
+        " الوخز بالإبر يخفف الألم [@a-1]. Less pain 😀 [@b]."
+    )
+    parsed = parse(source)
+
+    assert parsed.errors == ()
+    assert [claim.text for claim in parsed.claims] == [
+        "L'acupuncture réduit la douleur",
+        "疼痛减少",
+        "الوخز بالإبر يخفف الألم",
+        "Less pain 😀",
+    ]
+    assert "针灸可以减轻疼痛。疼痛减少" in parsed.html
+    assert "الوخز بالإبر يخفف الألم" in parsed.html
+    assert "😀" in parsed.html
+
+
+def test_nul_bytes_and_lone_surrogates_are_replaced():
+    parsed = parse("Pain\x00 fell \ud800 a lot [@a].\udfff")
+
+    assert "\x00" not in parsed.html
+    assert "\ufffd" in parsed.html
+    assert parsed.claims[0].text == "Pain\ufffd fell \ufffd a lot"
+    parsed.html.encode("utf-8")
+
+
+# Speed
+
+
+def test_large_body_parses_in_linear_time():
+    sentences = [f"Claim {i} holds [@study{i % 700}]." for i in range(20_000)]
+    paragraphs = [" ".join(sentences[i : i + 40]) for i in range(0, len(sentences), 40)]
+    body = "\n\n".join(paragraphs)
+    body += "\n\n" + "x" * max(0, 250_000 - len(body))
+    assert len(body.encode()) >= 250_000
+
+    started = time.perf_counter()
+    parsed = parse(body)
+    elapsed = time.perf_counter() - started
+
+    assert len(parsed.claims) == 20_000
+    assert parsed.errors == ()
+    assert elapsed < 10
+
+
+def test_pathological_input_stays_fast():
+    started = time.perf_counter()
+    for body in ["[@a " * 20_000, "[@" * 40_000, "a. " * 30_000 + "[@a]", "<!--" * 20_000]:
+        parse(body)
+    assert time.perf_counter() - started < 10
+
+
+# Properties
+
+markdownish = st.lists(
+    st.one_of(
+        st.text(max_size=8),
+        st.sampled_from(
+            [
+                "[@", "]", ";", ", p. ", "@", "key", "[@a]", "[@b; @c, p. 2]", "\n", "\n\n",
+                "- ", "> ", "# ", "| a | b |\n|---|---|\n", "`", "```\n", "*", "_", "\\",
+                "![", "](", ")", "<", ">", "<script>", "</script>", "<img src=x onerror=alert(1)>",
+                "javascript:alert(1)", "data:text/html,x", "<a href='javascript:x'>", "<svg>",
+                "<!--", "-->", "&#106;", "\x00", "\r\n", "\t", "é", "🙂", ". ", "e.g. ",
+            ]
+        ),
+    ),
+    max_size=40,
+).map("".join)  # fmt: skip
+
+
+@given(st.text())
+def test_parse_never_raises_on_arbitrary_text(text):
+    parsed = parse(text)
+
+    assert_safe(parsed.html)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(markdownish)
+def test_output_is_safe_for_markdown_like_noise(text):
+    parsed = parse(text)
+
+    assert_safe(parsed.html)
+    for error in parsed.errors:
+        assert error.line >= 1
+        assert error.column >= 1
+
+
+keys = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=1, max_size=12)
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéüßø中文", min_size=1)
+locators = st.sampled_from(["", "p. 3", "pp. 10-12", "table 2", "fig. 1", "chap. 4, para 2"])
+markers = st.lists(st.tuples(keys, locators), min_size=1, max_size=3, unique_by=lambda kl: kl[0])
+
+
+@st.composite
+def cited_sentences(draw):
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        cites = draw(markers)
+        marker = "; ".join(
+            f"@{key}" + (f", {locator}" if locator else "") for key, locator in cites
+        )
+        text = " ".join(draw(st.lists(words, min_size=1, max_size=5)))
+        parts.append((f"{text} [{marker}]", [key for key, _ in cites]))
+    ending = draw(st.sampled_from([".", "!", "?"]))
+    return " ".join(part for part, _ in parts) + ending, [keys for _, keys in parts]
+
+
+@st.composite
+def cited_bodies(draw):
+    lines = []
+    expected = []
+    for sentence, sentence_keys in draw(st.lists(cited_sentences(), min_size=1, max_size=8)):
+        joiner = draw(st.sampled_from([" ", "\n", "\n\n", "\n\n- ", "\n\n> "]))
+        lines.append(joiner + sentence)
+        expected.extend(sentence_keys)
+    return "".join(lines).lstrip(), expected
+
+
+@given(cited_bodies())
+def test_every_well_formed_marker_is_found(body_and_keys):
+    body, expected = body_and_keys
+    parsed = parse(body)
+
+    assert parsed.errors == ()
+    assert [list(claim.keys) for claim in parsed.claims] == expected
+    assert all(claim.text for claim in parsed.claims)
+    first_seen = list(dict.fromkeys(key for keys in expected for key in keys))
+    assert parsed.references == tuple(first_seen)
+    assert parsed.html.count('<sup><a href="#ref-') == sum(len(keys) for keys in expected)
