@@ -344,11 +344,9 @@ class IntakeForm(forms.Form):
             if name not in self.errors or name in ("token", "version", "website"):
                 continue
             field = self[name]
-            widget = field.field.widget
-            anchor = (
-                f"{field.auto_id}_0"
-                if widget.allow_multiple_selected or isinstance(widget, forms.RadioSelect)
-                else field.auto_id
+            grouped = isinstance(
+                field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
             )
+            anchor = f"{field.auto_id}_0" if grouped else field.auto_id
             links.extend((anchor, str(message)) for message in field.errors)
         return links
