@@ -165,22 +165,14 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     ]
     editable_fields = {"status", "assignee"}
 
-    def get_queryset(self, request):
-        # Urgent submissions that nobody has acted on yet come first, then newest first.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                triage_rank=Case(
-                    When(status=SubmissionStatus.NEW, outcome=Outcome.URGENT, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
-        )
-
     def get_ordering(self, request):
-        return ["triage_rank", "-submitted_at", "-pk"]
+        # Urgent submissions that nobody has acted on yet come first, then newest first.
+        untouched_urgent = Case(
+            When(status=SubmissionStatus.NEW, outcome=Outcome.URGENT, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return [untouched_urgent.asc(), "-submitted_at", "-pk"]
 
     def get_readonly_fields(self, request, obj=None):
         names = [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
@@ -196,11 +188,6 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
                 .order_by("username")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def has_export_permission(self, request):
         return is_clinical_staff(request.user) and request.user.has_perm(
@@ -353,7 +340,7 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
                     answer["section"],
                     answer["question"],
                     answer["display"],
-                    format_html(" <strong>⚑</strong>") if answer["key"] in flagged else "",
+                    format_html(" <strong>{}</strong>", "⚑") if answer["key"] in flagged else "",
                 )
                 for answer in obj.answers
             ),

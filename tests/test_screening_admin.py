@@ -1,0 +1,293 @@
+"""Staff review in the admin: who may see submissions, what they may change, what is recorded."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from screening.models import (
+    AccessKind,
+    IntakeSubmission,
+    Questionnaire,
+    QuestionnaireStatus,
+    SubmissionAccess,
+    SubmissionStatus,
+)
+
+pytest_plugins = ["tests.screening_fixtures"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
+
+LIST = "/admin/screening/intakesubmission/"
+
+
+@pytest.fixture
+def submission(submit):
+    submit(full_name="Pat Patient", q_saddle_numbness="yes")
+    return IntakeSubmission.objects.get()
+
+
+def submission_urls(pk):
+    return {
+        "list": LIST,
+        "search": f"{LIST}?q=Pat",
+        "filtered list": f"{LIST}?outcome__exact=urgent",
+        "detail": f"{LIST}{pk}/change/",
+        "history": f"{LIST}{pk}/history/",
+        "delete": f"{LIST}{pk}/delete/",
+        "add": f"{LIST}add/",
+        "fhir download": f"{LIST}{pk}/fhir/",
+    }
+
+
+@pytest.mark.parametrize("who", ["author", "reviewer", "plain staff"])
+def test_non_clinical_staff_get_403_everywhere_a_submission_shows(
+    client, submission, non_clinical_staff, who
+):
+    client.force_login(non_clinical_staff[who])
+    for name, url in submission_urls(submission.pk).items():
+        response = client.get(url)
+        assert response.status_code == 403, f"{who} got {response.status_code} on {name}"
+        assert b"Pat Patient" not in response.content
+    for action in ["export_csv", "export_fhir"]:
+        response = client.post(LIST, {"action": action, "_selected_action": [submission.pk]})
+        assert response.status_code == 403, action
+    index = client.get("/admin/").content.decode()
+    assert "intakesubmission" not in index
+    assert not SubmissionAccess.objects.exists()
+
+
+def test_superuser_and_clinician_open_every_submission_page(
+    client, submission, clinician, make_staff
+):
+    for user in [clinician, make_staff(superuser=True)]:
+        client.force_login(user)
+        urls = submission_urls(submission.pk)
+        for name in ["list", "search", "filtered list", "detail", "history", "fhir download"]:
+            assert client.get(urls[name]).status_code == 200, name
+        for name in ["delete", "add"]:
+            assert client.get(urls[name]).status_code == 403, name
+    assert b"Pat Patient" in client.get(f"{LIST}?q=Pat").content
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page(client, submission):
+    for url in submission_urls(submission.pk).values():
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
+
+def test_detail_shows_answers_as_asked_flags_and_who_viewed(client, submission, clinician):
+    client.force_login(clinician)
+    first = client.get(f"{LIST}{submission.pk}/change/").content.decode()
+    assert "Do you have numbness, tingling or less feeling around your bottom" in first
+    assert "URGENT" in first
+    assert "nerves at the base of the spine" in first
+    second = client.get(f"{LIST}{submission.pk}/change/").content.decode()
+    assert clinician.username in second  # the first view is in the access log
+    accesses = SubmissionAccess.objects.filter(submission=submission)
+    assert [(a.user, a.kind) for a in accesses] == [(clinician, AccessKind.VIEWED)] * 2
+
+
+def test_only_status_assignee_and_notes_can_change(client, submission, clinician):
+    client.force_login(clinician)
+    response = client.post(
+        f"{LIST}{submission.pk}/change/",
+        {
+            "status": SubmissionStatus.CONTACTED,
+            "assignee": clinician.pk,
+            "full_name": "Changed Name",
+            "outcome": "routine",
+            "answers": "[]",
+            "notes-TOTAL_FORMS": "1",
+            "notes-INITIAL_FORMS": "0",
+            "notes-MIN_NUM_FORMS": "0",
+            "notes-MAX_NUM_FORMS": "1000",
+            "notes-0-text": "Called, advised A&E.",
+            "notes-0-submission": submission.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.CONTACTED
+    assert submission.assignee == clinician
+    assert submission.full_name == "Pat Patient"
+    assert submission.outcome == "urgent"
+    assert submission.answers
+    note = submission.notes.get()
+    assert (note.text, note.author) == ("Called, advised A&E.", clinician)
+    assert LogEntry.objects.filter(object_id=str(submission.pk)).exists()
+
+
+def test_assignee_choices_are_clinical_staff_only(
+    client, submission, clinician, non_clinical_staff
+):
+    client.force_login(clinician)
+    html = client.get(f"{LIST}{submission.pk}/change/").content.decode()
+    assert f'value="{clinician.pk}"' in html
+    assert f'value="{non_clinical_staff["author"].pk}"' not in html
+
+
+def test_new_urgent_submissions_come_first_then_newest(client, submit, clinician):
+    submit(full_name="Old Urgent", q_bladder_bowel="yes")
+    submit(full_name="Routine One")
+    submit(full_name="Handled Urgent", q_fever_unwell="yes")
+    submit(full_name="Newest Review", q_pregnant="yes")
+    IntakeSubmission.objects.filter(full_name="Handled Urgent").update(
+        status=SubmissionStatus.REFERRED
+    )
+    client.force_login(clinician)
+    html = client.get(LIST).content.decode()
+    order = sorted(["Old Urgent", "Routine One", "Handled Urgent", "Newest Review"], key=html.index)
+    assert order == ["Old Urgent", "Newest Review", "Handled Urgent", "Routine One"]
+
+
+def test_csv_export_is_formula_safe_and_recorded(client, submit, clinician):
+    submit(full_name='=HYPERLINK("http://evil")', q_tried_notes="@SUM(A1)", phone="+44 1632 960123")
+    submit(full_name="-2+3", q_tried_notes="plain")
+    client.force_login(clinician)
+    pks = list(IntakeSubmission.objects.values_list("pk", flat=True))
+    response = client.post(LIST, {"action": "export_csv", "_selected_action": pks})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 2
+    names = {row["full_name"] for row in rows}
+    assert names == {'\'=HYPERLINK("http://evil")', "'-2+3"}
+    assert {row["tried_notes"] for row in rows} == {"'@SUM(A1)", "plain"}
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+    assert SubmissionAccess.objects.filter(kind=AccessKind.EXPORTED_CSV).count() == 2
+
+
+def test_clinical_staff_without_export_permission_cannot_export(client, submission, clinician):
+    from django.contrib.auth.models import Group
+
+    Group.objects.get(name="Clinical staff").permissions.remove(
+        *Group.objects.get(name="Clinical staff").permissions.filter(codename="export_submission")
+    )
+    client.force_login(clinician)
+    assert client.get(f"{LIST}{submission.pk}/fhir/").status_code == 403
+    response = client.post(LIST, {"action": "export_csv", "_selected_action": [submission.pk]})
+    assert response.status_code != 200 or "text/csv" not in response["Content-Type"]
+
+
+def test_fhir_download_is_recorded(client, submission, clinician):
+    client.force_login(clinician)
+    response = client.get(f"{LIST}{submission.pk}/fhir/")
+    assert response["Content-Type"] == "application/fhir+json"
+    assert json.loads(response.content)["resourceType"] == "QuestionnaireResponse"
+    assert (
+        SubmissionAccess.objects.filter(kind=AccessKind.EXPORTED_FHIR, user=clinician).count() == 1
+    )
+
+
+def test_active_questionnaire_cannot_be_edited_in_place(
+    client, questionnaire, clinician, make_staff
+):
+    for user in [clinician, make_staff(superuser=True)]:
+        client.force_login(user)
+        url = f"/admin/screening/questionnaire/{questionnaire.pk}/change/"
+        assert client.get(url).status_code == 200  # readable
+        response = client.post(url, {"title": "Hijacked", "privacy_notice": "x"})
+        assert response.status_code == 403
+        question = questionnaire.questions.first()
+        assert (
+            client.post(
+                f"/admin/screening/question/{question.pk}/change/", {"text": "x"}
+            ).status_code
+            == 403
+        )
+    questionnaire.refresh_from_db()
+    assert questionnaire.title == "Back pain intake form"
+
+
+def test_draft_is_edited_then_activated_and_old_submissions_stay_as_asked(
+    client, submit, questionnaire, clinician
+):
+    submit(full_name="Before Change")
+    old = IntakeSubmission.objects.get()
+    client.force_login(clinician)
+    response = client.post(
+        "/admin/screening/questionnaire/",
+        {"action": "clone_as_draft", "_selected_action": [questionnaire.pk]},
+    )
+    assert response.status_code == 302
+    draft = Questionnaire.objects.get(status=QuestionnaireStatus.DRAFT)
+    question = draft.questions.get(key="pain_now")
+    change = client.get(f"/admin/screening/question/{question.pk}/change/")
+    assert change.status_code == 200
+    question.text = "On a scale of 0 to 10, how bad is the pain today?"
+    question.save()
+    response = client.post(
+        "/admin/screening/questionnaire/", {"action": "activate", "_selected_action": [draft.pk]}
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    questionnaire.refresh_from_db()
+    assert (draft.status, questionnaire.status) == ("active", "retired")
+    assert draft.activated_by == clinician
+    assert "On a scale of 0 to 10" in client.get("/intake/").content.decode()
+    detail = client.get(f"{LIST}{old.pk}/change/").content.decode()
+    assert "How strong is the pain right now?" in detail
+    assert "On a scale of 0 to 10" not in detail
+    retired = client.get(f"/admin/screening/questionnaire/{questionnaire.pk}/change/")
+    assert retired.status_code == 200
+
+
+def test_only_one_version_can_be_active(questionnaire):
+    from django.db import IntegrityError, transaction
+
+    draft = questionnaire.clone_as_draft()
+    draft.status = QuestionnaireStatus.ACTIVE
+    with pytest.raises(IntegrityError), transaction.atomic():
+        draft.save()
+
+
+def test_activating_a_broken_draft_is_refused(client, questionnaire, clinician):
+    draft = questionnaire.clone_as_draft()
+    draft.questions.filter(key="pain_duration").update(options="only-one")
+    client.force_login(clinician)
+    response = client.post(
+        "/admin/screening/questionnaire/",
+        {"action": "activate", "_selected_action": [draft.pk]},
+        follow=True,
+    )
+    assert "cannot be activated" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == QuestionnaireStatus.DRAFT
+
+
+def test_every_screening_admin_page_opens_for_a_superuser(
+    client, submission, questionnaire, make_staff
+):
+    client.force_login(make_staff(superuser=True))
+    question = questionnaire.questions.first()
+    draft = questionnaire.clone_as_draft()
+    urls = [
+        "/admin/",
+        "/admin/screening/",
+        "/admin/screening/questionnaire/",
+        "/admin/screening/questionnaire/add/",
+        f"/admin/screening/questionnaire/{questionnaire.pk}/change/",
+        f"/admin/screening/questionnaire/{draft.pk}/change/",
+        f"/admin/screening/questionnaire/{questionnaire.pk}/fhir/",
+        f"/admin/screening/questionnaire/{questionnaire.pk}/history/",
+        "/admin/screening/question/",
+        f"/admin/screening/question/{question.pk}/change/",
+        f"/admin/screening/question/{draft.questions.first().pk}/change/",
+        LIST,
+        f"{LIST}{submission.pk}/change/",
+        f"{LIST}{submission.pk}/fhir/",
+        reverse("admin:screening_questionnaire_changelist") + "?status__exact=draft",
+    ]
+    for url in urls:
+        assert client.get(url).status_code == 200, url
+    response = client.post(
+        "/admin/screening/questionnaire/",
+        {"action": "export_fhir", "_selected_action": [questionnaire.pk, draft.pk]},
+    )
+    assert json.loads(response.content)["resourceType"] == "Bundle"
