@@ -1,0 +1,137 @@
+"""Staff notification emails: queued with the submission, sent by the worker, no health data."""
+
+import smtplib
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from clinic.models import ClinicDetails
+from screening.models import IntakeSubmission
+
+pytest_plugins = ["tests.screening_fixtures"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
+
+TASK = "screening.tasks.notify_new_submission"
+PERSONAL = [
+    "Pat Patient",
+    "pat@example.com",
+    "01632 960123",
+    "1985",
+    "saddle",
+    "numbness",
+    "Walking",
+]
+
+
+@pytest.fixture(autouse=True)
+def intake_address():
+    details = ClinicDetails.load()
+    details.intake_email = "intake@clinic.example"
+    details.save()
+
+
+def run_worker():
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+
+def urgent_submission(submit):
+    response = submit(full_name="Pat Patient", email="pat@example.com", q_saddle_numbness="yes")
+    assert response.status_code == 302
+    return IntakeSubmission.objects.get()
+
+
+def test_submission_queues_one_email_that_the_worker_sends(submit, settings):
+    settings.SITE_URL = "https://clinic.example"
+    submission = urgent_submission(submit)
+    task = DBTaskResult.objects.get()
+    assert task.task_path == TASK
+    assert task.args_kwargs == {"args": [submission.pk], "kwargs": {}}
+    assert mail.outbox == []  # nothing is sent inside the request
+    run_worker()
+    [email] = mail.outbox
+    assert email.to == ["intake@clinic.example"]
+    assert "Urgent" in email.subject
+    assert (
+        f"https://clinic.example/admin/screening/intakesubmission/{submission.pk}/change/"
+        in email.body
+    )
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+
+
+def test_email_carries_no_personal_or_health_details(submit):
+    urgent_submission(submit)
+    run_worker()
+    [email] = mail.outbox
+    text = email.subject + email.body
+    for detail in PERSONAL:
+        assert detail.lower() not in text.lower(), detail
+    for explanation in IntakeSubmission.objects.get().flags:
+        assert explanation["explanation"] not in text
+
+
+def test_failed_send_loses_nothing_and_is_retried(submit):
+    submission = urgent_submission(submit)
+    with mock.patch("screening.tasks.send_mail", side_effect=smtplib.SMTPException("mail down")):
+        run_worker()
+    assert mail.outbox == []
+    assert IntakeSubmission.objects.filter(pk=submission.pk, notified_at__isnull=True).exists()
+    failed = DBTaskResult.objects.get(status="FAILED")
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.args_kwargs["args"] == [submission.pk, 2]
+    assert retry.run_after > timezone.now()
+    assert failed.task_path == retry.task_path == TASK
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now() - timedelta(seconds=1))
+    run_worker()
+    assert len(mail.outbox) == 1
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+
+
+def test_retries_stop_after_the_last_attempt(submit):
+    from screening.tasks import MAX_ATTEMPTS
+
+    submission = urgent_submission(submit)
+    DBTaskResult.objects.update(args_kwargs={"args": [submission.pk, MAX_ATTEMPTS], "kwargs": {}})
+    with mock.patch("screening.tasks.send_mail", side_effect=OSError("no route")):
+        run_worker()
+    assert not DBTaskResult.objects.filter(status="READY").exists()
+    assert IntakeSubmission.objects.filter(pk=submission.pk).exists()
+
+
+def test_queueing_failure_never_blocks_the_submission_and_the_sweeper_recovers(submit):
+    broken = mock.Mock(**{"enqueue.side_effect": RuntimeError("database unavailable")})
+    with mock.patch("screening.tasks.notify_new_submission", broken):
+        submission = urgent_submission(submit)
+    assert not DBTaskResult.objects.exists()
+    call_command("send_intake_notifications", "--min-age", "0", verbosity=0)
+    run_worker()
+    assert len(mail.outbox) == 1
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+    # Running the sweeper again sends nothing twice.
+    call_command("send_intake_notifications", "--min-age", "0", verbosity=0)
+    run_worker()
+    assert len(mail.outbox) == 1
+
+
+def test_fallback_address_from_settings(submit, settings):
+    ClinicDetails.objects.update(intake_email="")
+    settings.INTAKE_NOTIFY_EMAIL = "fallback@clinic.example"
+    urgent_submission(submit)
+    run_worker()
+    assert mail.outbox[0].to == ["fallback@clinic.example"]
+
+
+def test_honeypot_and_duplicates_send_nothing_extra(submit, intake_data, client):
+    data = intake_data()
+    client.post("/intake/", data)
+    client.post("/intake/", data)
+    client.post("/intake/", intake_data(website="spam"))
+    run_worker()
+    assert len(mail.outbox) == 1
