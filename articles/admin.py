@@ -1,11 +1,17 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import workflow
 from .forms import ArticleAdminForm
-from .models import Article, Citation, Study, Topic
+from .models import Article, Citation, ReviewerProfile, Status, Study, Topic
+from .staff_views import ArticleStaffViewsMixin
 
 
 @admin.register(Topic)
@@ -86,19 +92,49 @@ class StudyAdmin(admin.ModelAdmin):
         return study.title if len(study.title) <= 80 else study.title[:79] + "…"
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("medical review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Review overdue")), ("soon", _("Due in 30 days"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(next_review_due_on__lt=today)
+        if self.value() == "soon":
+            return queryset.filter(
+                next_review_due_on__gte=today, next_review_due_on__lte=today + timedelta(days=30)
+            )
+        return queryset
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     form = ArticleAdminForm
-    list_display = ["title", "status", "is_live", "topic", "reviewer", "next_review_due_on"]
-    list_filter = ["status", "topic"]
-    list_select_related = ["draft", "live_revision", "topic", "reviewer"]
+    change_form_template = "admin/articles/article/change_form.html"
+    list_display = [
+        "title",
+        "status",
+        "is_live",
+        "topic",
+        "author",
+        "reviewer",
+        "next_review_due_on",
+    ]
+    list_filter = ["status", ReviewDueFilter, "topic"]
+    list_select_related = ["draft", "live_revision", "topic", "author", "reviewer"]
     search_fields = ["slug", "draft__title", "live_revision__title"]
-    readonly_fields = ["status", "live_link", "claims_table"]
-    actions = ["publish", "unpublish"]
+    readonly_fields = ["status", "live_link", "review_dates", "claims_table"]
+    actions = [*workflow.TRANSITIONS]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "summary", "body"]}),
+        (None, {"fields": ["title", "slug", "summary", "body", "base_version"]}),
         (_("Claims and citations"), {"fields": ["claims_table"]}),
-        (_("Settings"), {"fields": ["topic", "author", "reviewer", "status", "live_link"]}),
+        (
+            _("Settings"),
+            {"fields": ["topic", "author", "reviewer", "status", "review_dates", "live_link"]},
+        ),
     ]
 
     def get_queryset(self, request):
@@ -106,6 +142,12 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def has_change_permission(self, request, obj=None):
+        # Text under review or approved is frozen: nobody edits it in place.
+        if obj is not None and obj.status in (Status.IN_REVIEW, Status.APPROVED):
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description=_("title"), ordering="draft__title")
     def title(self, article):
@@ -123,6 +165,17 @@ class ArticleAdmin(admin.ModelAdmin):
             "admin/articles/_live_link.html", {"url": article.get_absolute_url()}
         )
 
+    @admin.display(description=_("medical review dates"))
+    def review_dates(self, article):
+        if not article.last_reviewed_on:
+            return _("Not reviewed yet")
+        overdue = _(" (overdue)") if article.is_review_overdue() else ""
+        return _("Last reviewed %(last)s; next review due %(next)s%(overdue)s") % {
+            "last": article.last_reviewed_on,
+            "next": article.next_review_due_on,
+            "overdue": overdue,
+        }
+
     @admin.display(description=_("claims found in the body"))
     def claims_table(self, article):
         revision = article.working_revision if article.pk else None
@@ -130,7 +183,13 @@ class ArticleAdmin(admin.ModelAdmin):
             return _("Save the article to see its claims.")
         claims = revision.claims.prefetch_related("citations__study")
         return render_to_string(
-            "admin/articles/_claims_table.html", {"claims": claims, "revision": revision}
+            "admin/articles/_claims_table.html",
+            {
+                "claims": claims,
+                "revision": revision,
+                "lint_findings": workflow.open_lint_findings(article, revision),
+                "comments": article.comments.select_related("author", "revision"),
+            },
         )
 
     def save_model(self, request, obj, form, change):
@@ -145,25 +204,90 @@ class ArticleAdmin(admin.ModelAdmin):
                 parsed=form.parsed,
             )
 
-    def _run(self, request, queryset, operation, done_message):
-        done = 0
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["transitions"] = workflow.available_transitions(obj, request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Workflow buttons post here even when the text itself is frozen and not editable.
+        if request.method == "POST" and object_id:
+            for name in workflow.TRANSITIONS:
+                if f"_transition_{name}" in request.POST:
+                    obj = self.get_object(request, object_id)
+                    if obj is None or not self.has_view_permission(request, obj):
+                        raise PermissionDenied
+                    self.run_transition(request, Article.objects.filter(pk=obj.pk), name)
+                    return HttpResponseRedirect(request.path)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def run_transition(self, request, queryset, name):
+        """Apply one workflow step to each article; report successes and each refusal."""
+        transition = workflow.TRANSITIONS[name]
+        done = []
         for article in queryset.select_related("draft", "live_revision"):
             try:
-                operation(article, by=request.user)
+                if name == "request_changes":
+                    transition.function(
+                        article, by=request.user, comment=request.POST.get("comment", "")
+                    )
+                else:
+                    transition.function(article, by=request.user)
             except workflow.WorkflowRefused as refusal:
-                self.message_user(request, str(refusal), messages.ERROR)
+                self.message_user(
+                    request, f"{transition.label} refused for {refusal}", messages.ERROR
+                )
             else:
-                done += 1
+                done.append(article.title)
         if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+            self.message_user(
+                request,
+                f"{transition.label}: done for {len(done)} article(s): " + "; ".join(done),
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Submit selected articles for review"), permissions=["submit"])
+    def submit_for_review(self, request, queryset):
+        self.run_transition(request, queryset, "submit_for_review")
+
+    @admin.action(description=_("Request changes to selected articles"), permissions=["review"])
+    def request_changes(self, request, queryset):
+        self.run_transition(request, queryset, "request_changes")
+
+    @admin.action(description=_("Approve selected articles"), permissions=["approve"])
+    def approve(self, request, queryset):
+        self.run_transition(request, queryset, "approve")
 
     @admin.action(description=_("Publish selected articles"), permissions=["publish"])
     def publish(self, request, queryset):
-        self._run(request, queryset, workflow.publish, _("Published %(count)d article(s)."))
+        self.run_transition(request, queryset, "publish")
 
     @admin.action(description=_("Unpublish selected articles"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        self._run(request, queryset, workflow.unpublish, _("Unpublished %(count)d article(s)."))
+        self.run_transition(request, queryset, "unpublish")
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("articles.submit_article")
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("articles.review_article")
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("articles.approve_article")
 
     def has_publish_permission(self, request):
         return request.user.has_perm("articles.publish_article")
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "display_name",
+        "user",
+        "qualification",
+        "registration_body",
+        "registration_number",
+        "verified_on",
+    ]
+    search_fields = ["display_name", "registration_number", "user__username"]
+    autocomplete_fields = ["user"]

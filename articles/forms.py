@@ -1,5 +1,7 @@
 """Admin forms for articles: the working text is validated by parsing its citation markers."""
 
+import difflib
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -40,6 +42,7 @@ class ArticleAdminForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 28, "class": "vLargeTextField body-editor"}),
         help_text=ArticleRevision._meta.get_field("body").help_text,
     )
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     class Meta:
         model = Article
@@ -51,7 +54,9 @@ class ArticleAdminForm(forms.ModelForm):
         if revision is not None:
             for name in ("title", "summary", "body"):
                 self.initial.setdefault(name, getattr(revision, name))
+        self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.parsed = None
+        self.conflict = None
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n").replace("\x00", "")
@@ -61,3 +66,49 @@ class ArticleAdminForm(forms.ModelForm):
             raise ValidationError(errors)
         self.parsed = parsed
         return body
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            self.check_not_edited_meanwhile(cleaned)
+        return cleaned
+
+    def check_not_edited_meanwhile(self, cleaned):
+        """Optimistic locking: refuse a save based on a version someone else has replaced.
+
+        The row is locked until the admin's transaction ends, so two saves cannot both pass.
+        """
+        current = (
+            Article.objects.select_for_update()
+            .select_related("draft", "live_revision")
+            .get(pk=self.instance.pk)
+        )
+        if cleaned.get("base_version") == current.version:
+            return
+        theirs = current.working_revision
+        self.conflict = {
+            "diff": unified_diff(
+                theirs.body if theirs else "", cleaned.get("body", ""), "saved", "yours"
+            ),
+            "title_changed": theirs is not None and theirs.title != cleaned.get("title"),
+        }
+        # Let the next save go through: the editor has now seen the other changes.
+        self.data = self.data.copy()
+        self.data["base_version"] = current.version
+        raise ValidationError(
+            _(
+                "Someone else saved this article while you were editing it. Nothing was "
+                "overwritten and your text is still in the form below. Compare the changes, "
+                "merge what you need, and save again."
+            ),
+            code="edit_conflict",
+        )
+
+
+def unified_diff(old, new, old_label, new_label):
+    """Line diff between two texts, as a list of (kind, line) for templates."""
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), old_label, new_label, lineterm="", n=2
+    )
+    kinds = {"+": "added", "-": "removed", "@": "hunk"}
+    return [(kinds.get(line[:1], "context"), line) for line in lines]

@@ -1,6 +1,7 @@
 """The study library, articles, their revisions, claims and the citations table."""
 
 import hashlib
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -182,7 +183,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(live_revision__isnull=False)
 
     def with_live_content(self):
-        return self.select_related("live_revision", "topic", "author", "reviewer")
+        return self.select_related(
+            "live_revision", "topic", "author", "reviewer", "reviewer__reviewer_profile"
+        )
 
 
 class Article(models.Model):
@@ -222,6 +225,9 @@ class Article(models.Model):
         help_text=_("The approved revision patients see."),
     )
     first_published_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=0, editable=False, help_text=_("Bumped on every edit, to detect concurrent edits.")
+    )
     last_reviewed_on = models.DateField(null=True, blank=True)
     next_review_due_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -302,6 +308,9 @@ class ArticleRevision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When this revision stopped being the live one.")
+    )
 
     class Meta:
         ordering = ["article", "-number"]
@@ -397,3 +406,107 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"{self.claim_id} → {self.study_id}"
+
+
+# Plain wordings a reviewer can pick to explain a claim's certainty to patients.
+CERTAINTY_WORDINGS = [
+    "short-term relief only",
+    "small benefit on average",
+    "real and sham acupuncture did about as well",
+    "results differ between studies",
+    "based on few patients",
+    "benefit lasted at least a year",
+    "serious harms are rare",
+    "guidelines disagree",
+]
+
+
+class ReviewerProfile(models.Model):
+    """A medical reviewer's credentials as shown to patients and checked before approval."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    display_name = models.CharField(
+        max_length=200, help_text=_("Name as shown to patients, e.g. 'Dr Morgan Lee'.")
+    )
+    qualification = models.CharField(
+        max_length=200, help_text=_("e.g. 'MBBS, MSc; GP with a special interest in back pain'.")
+    )
+    registration_body = models.CharField(
+        max_length=200, help_text=_("e.g. 'General Medical Council'.")
+    )
+    registration_number = models.CharField(max_length=50)
+    verified_on = models.DateField(
+        help_text=_(
+            "When the registration was last checked. Approval needs a check in the last 12 months."
+        )
+    )
+    declared_interests = models.TextField(
+        blank=True,
+        help_text=_("Financial or professional interests. Write 'None declared' if none."),
+    )
+    biography = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self):
+        return self.display_name
+
+    def get_absolute_url(self):
+        return reverse("articles:reviewer_detail", args=[self.pk])
+
+    def is_verification_current(self, today=None):
+        """True when the registration was verified in the last 12 months."""
+        today = today or timezone.localdate()
+        return self.verified_on > today - VERIFICATION_VALID_FOR
+
+
+VERIFICATION_VALID_FOR = timedelta(days=365)
+
+
+class ReviewComment(models.Model):
+    """A reviewer's comment on an article as a whole, shown to the author."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="comments")
+    revision = models.ForeignKey(ArticleRevision, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class LintDismissal(models.Model):
+    """A reviewer's record that a linter warning is not a health claim."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="lint_dismissals")
+    revision = models.ForeignKey(
+        ArticleRevision,
+        on_delete=models.CASCADE,
+        related_name="lint_dismissals",
+        help_text=_("The revision under review when the warning was dismissed."),
+    )
+    fingerprint = models.CharField(max_length=64)
+    sentence = models.TextField()
+    reason = models.CharField(max_length=300, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dismissed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "fingerprint"], name="lintdismissal_unique_sentence"
+            ),
+        ]
+
+    def __str__(self):
+        return self.sentence[:60]

@@ -9,4 +9,5 @@ urlpatterns = [
     path("articles/<slug:slug>/", views.ArticleDetailView.as_view(), name="detail"),
     path("evidence/", views.StudyListView.as_view(), name="evidence_list"),
     path("evidence/<slug:key>/", views.StudyDetailView.as_view(), name="study_detail"),
+    path("reviewers/<int:pk>/", views.ReviewerDetailView.as_view(), name="reviewer_detail"),
 ]

@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
 from .evidence import build_references, summarise
-from .models import Article, Citation, Study, StudyType, Topic
+from .models import Article, Citation, ReviewerProfile, Study, StudyType, Topic
 
 # Characters that could close a <script> element or start an HTML comment inside JSON-LD.
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -63,57 +63,70 @@ class ArticleDetailView(DetailView):
         return Article.objects.published().with_live_content()
 
     def get_context_data(self, **kwargs):
-        article = self.object
-        revision = article.live_revision
-        citations = (
-            Citation.objects.filter(claim__revision=revision)
-            .select_related("study", "claim")
-            .order_by("claim__ordinal", "position")
-        )
-        references = build_references(citations)
-        related = (
-            Article.objects.published()
-            .select_related("live_revision")
-            .filter(topic_id=article.topic_id)
-            .exclude(pk=article.pk)[:3]
-            if article.topic_id
-            else []
-        )
-        canonical = self.request.build_absolute_uri(article.get_absolute_url())
-        return super().get_context_data(
-            revision=revision,
-            references=references,
-            evidence=summarise(references),
-            related=related,
-            canonical_url=canonical,
-            reviewer_name=person_name(article.reviewer),
-            json_ld=json_ld(self.structured_data(article, revision, references, canonical)),
-            **kwargs,
-        )
+        context = article_page_context(self.request, self.object, self.object.live_revision)
+        return super().get_context_data(**context, **kwargs)
 
-    def structured_data(self, article, revision, references, canonical):
-        data = {
-            "@context": "https://schema.org",
-            "@type": "MedicalWebPage",
-            "name": revision.title,
-            "headline": revision.title,
-            "description": revision.summary,
-            "url": canonical,
-            "inLanguage": "en",
-            "author": {"@type": "Person", "name": person_name(article.author)},
-            "datePublished": article.first_published_at.isoformat()
-            if article.first_published_at
-            else None,
-            "dateModified": revision.published_at.isoformat() if revision.published_at else None,
-            "lastReviewed": article.last_reviewed_on.isoformat()
-            if article.last_reviewed_on
-            else None,
-            "reviewedBy": {"@type": "Person", "name": person_name(article.reviewer)}
-            if article.reviewer
-            else None,
-            "citation": [citation_data(reference.study) for reference in references],
-        }
-        return {key: value for key, value in data.items() if value is not None}
+
+def article_page_context(request, article, revision):
+    """Everything the article page shows for one revision (live, or a staff preview)."""
+    citations = (
+        Citation.objects.filter(claim__revision=revision)
+        .select_related("study", "claim")
+        .order_by("claim__ordinal", "position")
+    )
+    references = build_references(citations)
+    related = (
+        Article.objects.published()
+        .select_related("live_revision")
+        .filter(topic_id=article.topic_id)
+        .exclude(pk=article.pk)[:3]
+        if article.topic_id
+        else []
+    )
+    canonical = request.build_absolute_uri(article.get_absolute_url())
+    return {
+        "article": article,
+        "revision": revision,
+        "references": references,
+        "evidence": summarise(references),
+        "related": related,
+        "canonical_url": canonical,
+        "reviewer_name": reviewer_name(article),
+        "json_ld": json_ld(structured_data(article, revision, references, canonical)),
+    }
+
+
+def reviewer_name(article):
+    """The reviewer's name as patients see it: their profile's display name if they have one."""
+    reviewer = article.reviewer
+    if reviewer is None:
+        return ""
+    profile = getattr(reviewer, "reviewer_profile", None)
+    return profile.display_name if profile else person_name(reviewer)
+
+
+def structured_data(article, revision, references, canonical):
+    """schema.org MedicalWebPage for the article page."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "name": revision.title,
+        "headline": revision.title,
+        "description": revision.summary,
+        "url": canonical,
+        "inLanguage": "en",
+        "author": {"@type": "Person", "name": person_name(article.author)},
+        "datePublished": article.first_published_at.isoformat()
+        if article.first_published_at
+        else None,
+        "dateModified": revision.published_at.isoformat() if revision.published_at else None,
+        "lastReviewed": article.last_reviewed_on.isoformat() if article.last_reviewed_on else None,
+        "reviewedBy": {"@type": "Person", "name": reviewer_name(article)}
+        if article.reviewer
+        else None,
+        "citation": [citation_data(reference.study) for reference in references],
+    }
+    return {key: value for key, value in data.items() if value is not None}
 
 
 def citation_data(study):
@@ -178,3 +191,19 @@ class StudyDetailView(DetailView):
             .order_by("claim__revision__article__slug", "claim__ordinal")
         )
         return super().get_context_data(citations=citations, **kwargs)
+
+
+class ReviewerDetailView(DetailView):
+    """A medical reviewer's public credentials and the articles they reviewed."""
+
+    template_name = "articles/reviewer_detail.html"
+    context_object_name = "profile"
+    queryset = ReviewerProfile.objects.select_related("user")
+
+    def get_context_data(self, **kwargs):
+        articles = (
+            Article.objects.published()
+            .select_related("live_revision")
+            .filter(reviewer_id=self.object.user_id)
+        )
+        return super().get_context_data(articles=articles, **kwargs)

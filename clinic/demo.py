@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import demo_content, workflow
-from articles.models import Article, Status, Study, Topic
+from articles.models import (
+    Article,
+    Certainty,
+    ReviewerProfile,
+    Study,
+    StudyType,
+    Topic,
+    Verdict,
+)
 
 from .models import ClinicDetails
 
@@ -24,8 +32,6 @@ DEMO_ACCOUNTS = [
     ("reviewer", "Morgan", "Lee", "Medical reviewers"),
     ("clinician", "Jo", "Carter", "Clinical staff"),
 ]
-
-REVIEW_INTERVAL = timedelta(days=365)
 
 
 def create_demo_accounts():
@@ -84,10 +90,90 @@ def load_studies():
     return created
 
 
+def create_reviewer_profile(reviewer, today=None):
+    today = today or timezone.localdate()
+    ReviewerProfile.objects.get_or_create(
+        user=reviewer,
+        defaults={
+            "display_name": "Dr Morgan Lee",
+            "qualification": "MBChB, MSc in pain management; general practitioner",
+            "registration_body": "General Medical Council",
+            "registration_number": "7000001 (demo)",
+            "verified_on": today - timedelta(days=60),
+            "declared_interests": "None declared.",
+            "biography": "A GP who has looked after people with back pain for fifteen years.",
+        },
+    )
+
+
+# Certainty a demo reviewer gives a claim, by the strongest kind of study behind it.
+DEMO_CERTAINTY = {
+    StudyType.GUIDELINE: (Certainty.MODERATE, "guidelines disagree"),
+    StudyType.SYSTEMATIC_REVIEW: (Certainty.MODERATE, "small benefit on average"),
+    StudyType.RCT: (Certainty.MODERATE, "real and sham acupuncture did about as well"),
+}
+
+
+def review_as_supported(article, reviewer, now):
+    """The demo reviewer's review of a published article: every citation checked."""
+    revision = article.draft
+    for claim in revision.claims.prefetch_related("citations__study"):
+        for citation in claim.citations.all():
+            workflow.record_verdict(
+                citation,
+                verdict=Verdict.SUPPORTS,
+                note="Checked against the paper.",
+                by=reviewer,
+                now=now,
+            )
+        types = {citation.study.study_type for citation in claim.citations.all()}
+        certainty, wording = next(
+            (
+                DEMO_CERTAINTY[kind]
+                for kind in StudyType.values
+                if kind in types and kind in DEMO_CERTAINTY
+            ),
+            (Certainty.LOW, "based on few patients"),
+        )
+        workflow.set_certainty(claim, certainty=certainty, wording=wording, by=reviewer)
+    for finding in workflow.open_lint_findings(article, revision):
+        workflow.dismiss_lint_finding(
+            article,
+            fingerprint=finding.fingerprint,
+            by=reviewer,
+            reason="Describes the evidence already cited nearby; not a new claim.",
+            now=now,
+        )
+
+
+def review_in_part(article, reviewer, verdicts):
+    """A review in progress: the verdicts from the demo file, some certainty, open warnings."""
+    claims = list(article.draft.claims.prefetch_related("citations__study"))
+    for record in verdicts:
+        for claim in claims:
+            if record["claim_contains"] not in claim.text:
+                continue
+            for citation in claim.citations.all():
+                if citation.study.key == record["key"]:
+                    workflow.record_verdict(
+                        citation, verdict=record["verdict"], note=record["note"], by=reviewer
+                    )
+    for claim in claims[: len(claims) // 2]:
+        workflow.set_certainty(
+            claim,
+            certainty=Certainty.MODERATE,
+            wording="results differ between studies",
+            by=reviewer,
+        )
+
+
 @transaction.atomic
 def load_articles(users, now=None):
-    """Create the demo articles that do not exist yet, each in the status its file names."""
+    """Create the demo articles that do not exist yet, taking each through the workflow
+    (submit, review, approve, publish) as far as its file's status says."""
     now = now or timezone.now()
+    author, reviewer = users["author"], users["reviewer"]
+    create_reviewer_profile(reviewer, timezone.localdate(now))
     created = 0
     for record in demo_content.load_articles():
         if Article.objects.filter(slug=record["slug"]).exists():
@@ -96,33 +182,31 @@ def load_articles(users, now=None):
             slug=slugify(record["topic"]), defaults={"name": record["topic"]}
         )
         article = Article.objects.create(
-            slug=record["slug"], topic=topic, author=users["author"], reviewer=users["reviewer"]
+            slug=record["slug"], topic=topic, author=author, reviewer=reviewer
         )
         workflow.save_draft(
             article,
             title=record["title"],
             summary=record["summary"],
             body=record["body"],
-            by=users["author"],
+            by=author,
         )
         status = record["status"]
-        if status == "published":
-            published_at = now - timedelta(days=int(record.get("published_days_ago", 30)))
-            workflow.publish(article, by=users["reviewer"], now=published_at)
+        if status in ("published", "in_review"):
+            when = now - timedelta(days=record.get("published_days_ago") or 0)
+            workflow.submit_for_review(article, by=author, now=when - timedelta(days=2))
             article.refresh_from_db()
-            revision = article.live_revision
-            revision.approved_by, revision.approved_at = users["reviewer"], published_at
-            revision.approved_hash = revision.content_hash
-            revision.save()
-            article.last_reviewed_on = published_at.date()
-            article.next_review_due_on = (published_at + REVIEW_INTERVAL).date()
-            article.save()
-        elif status == "in_review":
-            revision = article.draft
-            revision.submitted_by, revision.submitted_at = users["author"], now
-            revision.save()
-            article.status = Status.IN_REVIEW
-            article.save()
+            if status == "published":
+                review_as_supported(article, reviewer, when - timedelta(days=1))
+                workflow.approve(article, by=reviewer, now=when)
+                workflow.publish(article, by=reviewer, now=when)
+            else:
+                review_in_part(article, reviewer, demo_content.load_verdicts())
+                workflow.add_comment(
+                    article,
+                    body="Good draft. Two claims say more than the sources do; see my notes.",
+                    by=reviewer,
+                )
         created += 1
     return created
 

@@ -4,9 +4,20 @@ import itertools
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from articles import workflow
-from articles.models import Article, Study, StudyType, Topic
+from articles.models import (
+    Article,
+    Certainty,
+    Citation,
+    Claim,
+    ReviewerProfile,
+    Study,
+    StudyType,
+    Topic,
+    Verdict,
+)
 
 _numbers = itertools.count(1)
 
@@ -46,8 +57,38 @@ def make_study():
 
 
 @pytest.fixture
-def make_article(make_user, make_study):
-    """Create an article through the workflow; `citations=N` writes N cited claims."""
+def make_reviewer(make_user):
+    """A medical reviewer with a profile verified today."""
+
+    def make(username=None, **profile):
+        user = make_user(username, groups=["Medical reviewers"])
+        profile.setdefault("display_name", f"Dr {user.first_name} {user.last_name}")
+        profile.setdefault("qualification", "MBBS")
+        profile.setdefault("registration_body", "General Medical Council")
+        profile.setdefault("registration_number", f"GMC{user.pk:06d}")
+        profile.setdefault("verified_on", timezone.localdate())
+        ReviewerProfile.objects.create(user=user, **profile)
+        return user
+
+    return make
+
+
+def review_everything(article, reviewer):
+    """Record 'supports' for every citation, a certainty for every claim, dismiss lint."""
+    revision = article.draft
+    Citation.objects.filter(claim__revision=revision).update(
+        verdict=Verdict.SUPPORTS, verdict_by=reviewer, verdict_at=timezone.now()
+    )
+    Claim.objects.filter(revision=revision).update(
+        certainty=Certainty.MODERATE, certainty_wording="small benefit on average"
+    )
+    for finding in workflow.open_lint_findings(article, revision):
+        workflow.dismiss_lint_finding(article, fingerprint=finding.fingerprint, by=reviewer)
+
+
+@pytest.fixture
+def make_article(make_user, make_study, make_reviewer):
+    """Create an article through the real workflow; `citations=N` writes N cited claims."""
 
     def make(
         slug=None,
@@ -56,12 +97,17 @@ def make_article(make_user, make_study):
         summary="What studies found.",
         body=None,
         citations=3,
-        publish=True,
+        status="published",
         author=None,
+        reviewer=None,
         topic=None,
+        approval=None,
         **fields,
     ):
-        author = author or make_user()
+        """`status` is how far through the workflow to take it: draft, in_review,
+        approved or published (the default)."""
+        approval = approval or {}
+        author = author or make_user(groups=["Authors"])
         if body is None:
             studies = [make_study() for _ in range(citations)]
             body = "\n\n".join(
@@ -74,8 +120,15 @@ def make_article(make_user, make_study):
             slug=slug or f"article-{next(_numbers)}", author=author, topic=topic, **fields
         )
         workflow.save_draft(article, title=title, summary=summary, body=body, by=author)
-        if publish:
-            workflow.publish(article, by=author)
+        if status in ("in_review", "approved", "published"):
+            workflow.submit_for_review(article, by=author)
+        if status in ("approved", "published"):
+            reviewer = reviewer or make_reviewer()
+            article.refresh_from_db()
+            review_everything(article, reviewer)
+            workflow.approve(article, by=reviewer, **approval)
+        if status == "published":
+            workflow.publish(article, by=reviewer)
         article.refresh_from_db()
         return article
 

@@ -57,22 +57,21 @@ def test_article_page_shows_numbered_citations_and_references(client, make_study
     assert first.finding in references and second.get_absolute_url() in references
 
 
-def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_user, make_article):
-    reviewer = make_user("drlee", first_name="Morgan", last_name="Lee")
-    article = make_article(
-        reviewer=reviewer,
-        last_reviewed_on=date(2026, 3, 2),
-        next_review_due_on=date(2027, 3, 2),
-    )
+def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_reviewer, make_article):
+    reviewer = make_reviewer("drlee", display_name="Dr Morgan Lee")
+    article = make_article(reviewer=reviewer, approval={"next_review_due_on": date(2027, 3, 2)})
+    Article.objects.filter(pk=article.pk).update(last_reviewed_on=date(2026, 3, 2))
     html = client.get(article.get_absolute_url()).content.decode()
-    assert "Medically reviewed by" in html and "Morgan Lee" in html and "2 March 2026" in html
+    assert "Medically reviewed by" in html and "2 March 2026" in html
+    profile_url = reviewer.reviewer_profile.get_absolute_url()
+    assert f'<a href="{profile_url}">Dr Morgan Lee</a>' in html
     assert "Next review due" in html and "March 2027" in html
     data = json_ld_of(html)
     assert data["@type"] == "MedicalWebPage"
     assert data["name"] == "Acupuncture and back pain"
     assert data["description"] == "What studies found."
     assert data["lastReviewed"] == "2026-03-02"
-    assert data["reviewedBy"] == {"@type": "Person", "name": "Morgan Lee"}
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Morgan Lee"}
     assert len(data["citation"]) == 3
     assert f'<link rel="canonical" href="http://testserver{article.get_absolute_url()}">' in html
     assert '<meta property="og:title" content="Acupuncture and back pain">' in html
@@ -112,14 +111,14 @@ def test_article_page_query_count_does_not_grow(
 
 
 def test_draft_article_is_404(client, make_article):
-    draft = make_article(publish=False)
+    draft = make_article(status="draft")
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert client.get("/articles/no-such-article/").status_code == 404
 
 
-def test_unpublished_article_is_404(client, make_article, make_user):
+def test_unpublished_article_is_404(client, make_article, make_reviewer):
     article = make_article()
-    workflow.unpublish(article, by=make_user())
+    workflow.unpublish(article, by=make_reviewer())
     assert client.get(article.get_absolute_url()).status_code == 404
 
 
@@ -138,7 +137,7 @@ def test_article_list_newest_first_topic_filter_and_pagination(client, make_arti
     for number in range(12):
         make_article(slug=f"evidence-{number}", title=f"Evidence piece {number}")
     make_article(slug="safe", title="Is it safe", topic=other)
-    make_article(slug="hidden", title="Still a draft", publish=False)
+    make_article(slug="hidden", title="Still a draft", status="draft")
     page_one = client.get("/articles/").content.decode()
     assert "Is it safe" in page_one and "Still a draft" not in page_one
     assert page_one.index("Is it safe") < page_one.index("Evidence piece 11")
@@ -162,7 +161,7 @@ def test_home_shows_clinic_latest_articles_and_intake_link(client, make_article)
 def test_evidence_pages_list_studies_and_published_claims(client, make_study, make_article):
     study = make_study("vickers2018", study_type=StudyType.SYSTEMATIC_REVIEW)
     make_article(body="Benefits lasted a year for most of the effect [@vickers2018].")
-    make_article(body="A draft claim that patients must not see [@vickers2018].", publish=False)
+    make_article(body="A draft claim that patients must not see [@vickers2018].", status="draft")
     listing = client.get("/evidence/").content.decode()
     assert study.title in listing and "Systematic review or meta-analysis" in listing
     assert "Supports 1 claim" in listing
@@ -182,7 +181,7 @@ def test_retracted_study_is_marked(client, make_study):
 
 def test_feed_sitemap_robots_and_healthz(client, make_article):
     article = make_article(title="Feed item")
-    make_article(slug="secret-draft", publish=False)
+    make_article(slug="secret-draft", status="draft")
     feed = client.get("/feed/")
     assert feed.status_code == 200 and "Feed item" in feed.content.decode()
     assert feed["Content-Type"].startswith("application/atom+xml")

@@ -70,7 +70,13 @@ def test_author_creates_article_and_claims_follow_the_body(client, make_user, ma
 
     # Editing the body keeps the claims in step: one removed, one changed.
     url = reverse("admin:articles_article_change", args=[article.pk])
-    client.post(url, article_form(body="Only one claim now [@haake2007].", author=author.pk))
+    response = client.post(
+        url,
+        article_form(
+            body="Only one claim now [@haake2007].", author=author.pk, base_version=article.version
+        ),
+    )
+    assert response.status_code == 302
     article.refresh_from_db()
     assert list(article.draft.claims.values_list("text", flat=True)) == ["Only one claim now"]
     assert Citation.objects.filter(claim__revision=article.draft).count() == 1
@@ -113,19 +119,19 @@ def test_hostile_html_in_body_is_sanitised_on_the_public_page(client, make_study
         '<a href="javascript:alert(2)">raw</a>\n\n'
         "A claim [@cherkin2009]."
     )
-    article = make_article(body=body, publish=False)
+    article = make_article(body=body, status="draft")
     html = article.draft.rendered_html
     assert "<script" not in html and "alert('x')" not in html
     assert "onerror" not in html and "javascript:" not in html
     assert '<sup><a href="#ref-1">1</a></sup>' in html
-    # The forbidden link is an error in the body, so the article cannot go live.
+    # The forbidden link is an error in the body, so the article cannot even go to review.
     with pytest.raises(workflow.WorkflowRefused, match="javascript"):
-        workflow.publish(article, by=article.author)
+        workflow.submit_for_review(article, by=article.author)
 
 
 def test_author_cannot_publish(client, make_user, make_article):
     author = make_user("writer", groups=["Authors"])
-    article = make_article(author=author, publish=False)
+    article = make_article(author=author, status="draft")
     client.force_login(author)
     response = client.post(
         reverse("admin:articles_article_changelist"),
@@ -137,10 +143,10 @@ def test_author_cannot_publish(client, make_user, make_article):
     assert client.get(article.get_absolute_url()).status_code == 404
 
 
-def test_reviewer_publishes_in_bulk_and_refusals_are_named(client, make_user, make_article):
-    reviewer = make_user("doc", groups=["Medical reviewers"])
-    ready = make_article(publish=False, title="Ready one")
-    retracted = make_article(publish=False, title="Cites a retracted study")
+def test_reviewer_publishes_in_bulk_and_refusals_are_named(client, make_reviewer, make_article):
+    reviewer = make_reviewer("doc")
+    ready = make_article(status="approved", title="Ready one")
+    retracted = make_article(status="approved", title="Cites a retracted study")
     study = Citation.objects.filter(claim__revision=retracted.draft).first().study
     Study.objects.filter(pk=study.pk).update(is_retracted=True)
     client.force_login(reviewer)
@@ -150,9 +156,10 @@ def test_reviewer_publishes_in_bulk_and_refusals_are_named(client, make_user, ma
         follow=True,
     )
     messages = [str(message) for message in response.context["messages"]]
-    assert "Published 1 article(s)." in messages
+    assert "Publish: done for 1 article(s): Ready one" in messages
     assert any(
-        "Cites a retracted study" in message and "retracted studies" in message
+        message.startswith("Publish refused for “Cites a retracted study”")
+        and "retracted since approval" in message
         for message in messages
     )
     ready.refresh_from_db()
