@@ -1,0 +1,88 @@
+"""Many patients at once on PostgreSQL: every form stored exactly once, duplicates collapsed.
+
+serialized_rollback restores the default questionnaire (migration data) that the flush after a
+transactional test removes.
+"""
+
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+
+from screening.models import IntakeSubmission
+
+pytest_plugins = ["tests.screening_fixtures"]
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="concurrency needs a real multi-writer database: run with a PostgreSQL DATABASE_URL",
+    ),
+]
+
+THREADS = 20
+FORMS = 200
+
+
+def post_in_thread(data, barrier=None):
+    try:
+        client = Client(REMOTE_ADDR="203.0.113.10")
+        if barrier is not None:
+            barrier.wait(timeout=30)
+        response = client.post("/intake/", data)
+        return response.status_code, response.get("Location", "")
+    finally:
+        connections.close_all()
+
+
+def test_200_forms_from_20_threads_store_200_rows(intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "100000/h"
+    forms = [intake_data(full_name=f"Patient {n:03d}") for n in range(FORMS)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = list(pool.map(post_in_thread, forms))
+    elapsed = time.monotonic() - started
+    print(f"\n{FORMS} forms from {THREADS} threads in {elapsed:.2f}s")
+    assert [code for code, _ in results] == [302] * FORMS
+    names = sorted(IntakeSubmission.objects.values_list("full_name", flat=True))
+    assert names == [f"Patient {n:03d}" for n in range(FORMS)]
+    tokens = {str(t) for t in IntakeSubmission.objects.values_list("token", flat=True)}
+    assert tokens == {form["token"] for form in forms}
+    assert DBTaskResult.objects.count() == FORMS  # one notification each, none doubled
+
+
+def test_the_same_form_sent_from_20_threads_at_once_is_stored_once(intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "100000/h"
+    token = str(uuid.uuid4())
+    barrier = threading.Barrier(THREADS)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        futures = [
+            pool.submit(post_in_thread, intake_data(token=token), barrier) for _ in range(THREADS)
+        ]
+        results = [future.result() for future in futures]
+    assert all(code == 302 for code, _ in results), results
+    assert IntakeSubmission.objects.filter(token=token).count() == 1
+    assert DBTaskResult.objects.count() == 1
+    submission = IntakeSubmission.objects.get()
+    winners = [loc for _, loc in results if loc == f"/intake/result/{submission.public_id}/"]
+    assert len(winners) >= 1
+    assert all(loc in (winners[0], "/intake/received/") for _, loc in results)
+
+
+def test_mixed_duplicates_and_new_forms_under_load(intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "100000/h"
+    unique = [intake_data() for _ in range(60)]
+    # Each of these 20 forms is sent 5 times by different threads.
+    repeated = [intake_data() for _ in range(20)]
+    batch = unique + repeated * 5
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        results = list(pool.map(post_in_thread, batch))
+    assert all(code == 302 for code, _ in results)
+    assert IntakeSubmission.objects.count() == 80
+    assert DBTaskResult.objects.count() == 80
