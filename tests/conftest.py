@@ -31,6 +31,7 @@ def make_user(django_user_model):
         fields.setdefault("is_staff", True)
         fields.setdefault("first_name", username.title())
         fields.setdefault("last_name", "Tester")
+        fields.setdefault("email", f"{username}@clinic.example")
         user = django_user_model.objects.create_user(
             username=username, password="pw-for-tests", **fields
         )
