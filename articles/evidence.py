@@ -14,6 +14,21 @@ class Reference:
     locators: list[str] = field(default_factory=list)
     claims: list[object] = field(default_factory=list)
 
+    @property
+    def certainty_statements(self):
+        """The reviewer's certainty ratings for the claims citing this study, without repeats:
+        e.g. 'Moderate certainty: short-term relief only'."""
+        statements = []
+        for claim in self.claims:
+            if not claim.certainty:
+                continue
+            statement = claim.get_certainty_display()
+            if claim.certainty_wording:
+                statement += f": {claim.certainty_wording}"
+            if statement not in statements:
+                statements.append(statement)
+        return statements
+
 
 def build_references(citations):
     """Number the studies cited, in the order of `citations` (claim order, then position).

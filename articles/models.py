@@ -141,7 +141,7 @@ class Study(models.Model):
     def ama_citation(self):
         """The reference in AMA style (without the DOI/PMID links, which templates add)."""
         parts = [f"{self.authors.rstrip('.')}. {self.title.rstrip('.')}."]
-        year = self.year or "n.d."
+        year = self.year or "n.d"
         if self.journal:
             source = f"{self.journal}. {year}"
             if self.volume:

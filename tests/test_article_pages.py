@@ -203,3 +203,15 @@ def test_article_status_after_publish(make_article):
     article = make_article()
     assert article.status == Status.PUBLISHED
     assert Article.objects.published().filter(pk=article.pk).exists()
+
+
+def test_reference_shows_reviewer_certainty_in_plain_words(client, make_article):
+    article = make_article(citations=1)
+    html = client.get(article.get_absolute_url()).content.decode()
+    references = re.search(r'<ol class="references">(.*?)</ol>', html, re.S).group(1)
+    assert "Our reviewer's rating of the evidence: Moderate certainty: small benefit" in references
+
+
+def test_undated_source_is_cited_as_no_date(make_study):
+    study = make_study(authors="Health Agency", title="Fact sheet", journal="", year=None)
+    assert study.ama_citation() == "Health Agency. Fact sheet. n.d."
