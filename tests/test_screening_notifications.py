@@ -14,7 +14,11 @@ from clinic.models import ClinicDetails
 from screening.models import IntakeSubmission
 
 pytest_plugins = ["tests.screening_fixtures"]
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
+# Transactional: the worker sees only committed rows and closes its connections, as in production.
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("screening_cache"),
+]
 
 TASK = "screening.tasks.notify_new_submission"
 PERSONAL = [
