@@ -1,0 +1,116 @@
+"""The intake form in a real browser: conditional questions, error focus, small screens.
+
+Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from screening.models import IntakeSubmission, Outcome
+
+pytest_plugins = ["tests.screening_fixtures"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(live_server, settings):
+    # Playwright's event loop would make Django refuse ORM calls made by the test itself.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1024, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.base_url = live_server.url
+        yield page
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def fill_routine(page):
+    page.fill("#id_full_name", "Browser Patient")
+    page.fill("#id_phone", "01632 960123")
+    page.check("#id_preferred_contact_0")
+    page.fill("#id_q_date_of_birth", "1980-03-31")
+    page.check("input[name=q_pain_location][value=lower_back]")
+    page.check("input[name=q_pain_duration][value=over_12_weeks]")
+    for name in ["pain_now", "pain_average", "impact_daily", "impact_sleep"]:
+        page.check(f"input[name=q_{name}][value='3']")
+    for name in [
+        "bladder_bowel", "saddle_numbness", "leg_weakness", "fever_unwell", "cancer_history",
+        "weight_loss", "injury", "night_pain", "implanted_device", "bleeding", "pregnant",
+        "seizures", "skin_problem", "needles_fainting", "takes_medicines",
+    ]:  # fmt: skip
+        page.check(f"input[name=q_{name}][value=no]")
+    page.check("#id_consent_contact")
+    page.check("#id_consent_privacy")
+
+
+def test_conditional_question_appears_and_urgent_result_is_shown(page):
+    page.goto(page.base_url + "/intake/")
+    severe = page.locator("#id_q_injury_severe_wrap")
+    assert severe.is_hidden()
+    fill_routine(page)
+    page.check("input[name=q_injury][value=yes]")
+    assert severe.is_visible()
+    page.check("input[name=q_injury_severe][value=yes]")
+    page.click("button.submit")
+    page.wait_for_url("**/intake/result/**")
+    assert page.locator("h1").inner_text() == "Please get urgent medical help now"
+    assert "Browser Patient" not in page.content()
+    submission = IntakeSubmission.objects.get()
+    assert submission.outcome == Outcome.URGENT
+
+
+def test_errors_are_summarised_and_focused_and_answers_kept(page):
+    page.goto(page.base_url + "/intake/")
+    page.fill("#id_full_name", "Kept Name")
+    page.click("button.submit")
+    page.wait_for_selector("#error-summary")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.input_value("#id_full_name") == "Kept Name"
+    page.click("#error-summary a[href='#id_q_pain_now_0']")
+    assert page.evaluate("document.activeElement.id") == "id_q_pain_now_0"
+    assert IntakeSubmission.objects.count() == 0
+
+
+def test_form_fits_a_320px_screen_and_works_by_keyboard(page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(page.base_url + "/intake/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.focus("#id_full_name")
+    page.keyboard.type("Keyboard User")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "id_email"
+    # The honeypot is never reached by Tab.
+    assert page.get_attribute("#id_website", "tabindex") == "-1"
+
+
+def test_double_click_stores_one_submission(page):
+    page.goto(page.base_url + "/intake/")
+    fill_routine(page)
+    page.dblclick("button.submit")
+    page.wait_for_url("**/intake/result/**")
+    assert IntakeSubmission.objects.count() == 1
