@@ -79,7 +79,7 @@ class ArticleAdminForm(forms.ModelForm):
         The row is locked until the admin's transaction ends, so two saves cannot both pass.
         """
         current = (
-            Article.objects.select_for_update()
+            Article.objects.select_for_update(of=("self",))
             .select_related("draft", "live_revision")
             .get(pk=self.instance.pk)
         )

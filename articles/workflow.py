@@ -63,7 +63,7 @@ def _log(article, by, message):
 
 def _locked(article):
     return (
-        Article.objects.select_for_update()
+        Article.objects.select_for_update(of=("self",))
         .select_related("draft", "live_revision", "author")
         .get(pk=article.pk)
     )
