@@ -1,0 +1,382 @@
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from articles.lint import Finding, uncited_claims
+
+FLAGGED = [
+    ("Acupuncture relieves long-standing low back pain.", "efficacy_word"),
+    ("Studies show that acupuncture eases sciatica.", "evidence_appeal"),
+    ("Research has found that needling reduces back pain within a week.", "evidence_appeal"),
+    ("Acupuncture is clinically proven to help back pain.", "evidence_appeal"),
+    ("Our treatments are evidence-based.", "evidence_appeal"),
+    ("Smith et al. found that needling lowered pain scores by 2.5 points.", "evidence_appeal"),
+    ("Acupuncture is more effective than painkillers for back pain.", "comparison"),
+    ("For lower back pain, acupuncture works better than physiotherapy.", "comparison"),
+    ("Acupuncture outperforms usual care for chronic back pain.", "comparison"),
+    ("About 70% of patients report less pain after four sessions.", "percentage"),
+    ("One in three people with back pain feel better after acupuncture.", "statistic"),
+    ("Patients who had acupuncture were twice as likely to return to work.", "statistic"),
+    ("Most people feel better after their second session.", "most_people"),
+    ("The majority of patients with back pain respond well to needling.", "most_people"),
+    ("Acupuncture is completely safe.", "safety_claim"),
+    ("Acupuncture has no side effects.", "safety_claim"),
+    ("Relief from back pain is guaranteed.", "guarantee"),
+    ("Acupuncture cures sciatica.", "cure_claim"),
+    ("Acupuncture improves mobility in the lower back.", "efficacy_word"),
+    ("It eliminates the need for painkillers.", "efficacy_word"),
+    ("Acupuncture works.", "efficacy_word"),
+    ("Acupuncture treats sciatica and neck pain.", "efficacy_word"),
+    ("Acupuncture is an effective treatment for chronic low back pain.", "efficacy_word"),
+    ("Many of our patients are pain-free after a few sessions.", "efficacy_word"),
+    ("Acupuncture is not a miracle cure, but it relieves back pain.", "efficacy_word"),
+    ("We cannot promise results, but most patients notice a real difference.", "most_people"),
+    ("Did you know that acupuncture relieves back pain?", "efficacy_word"),
+    ("Book today: three out of four patients are pain-free within a month.", "statistic"),
+    ("Studies show acupuncture relieves back pain in 80% of patients.", "evidence_appeal"),
+    ("\u201cIt cured my back pain,\u201d says one of our patients.", "cure_claim"),
+]
+
+NOT_FLAGGED = [
+    "Is acupuncture effective for sciatica?",
+    "Does acupuncture work for everyone?",
+    "Book an appointment online or by phone.",
+    "Call us on 0161 496 0000 to arrange your first session.",
+    "Fill in our intake form before your first visit.",
+    "We are open from 8am until 7pm on weekdays.",
+    "An initial consultation costs \u00a365 and takes about an hour.",
+    "Each follow-up session lasts around 40 minutes.",
+    "We cannot promise that acupuncture will work for you.",
+    "Acupuncture is not a cure.",
+    "Acupuncture is not a miracle cure for back pain.",
+    "Acupuncture does not work for everyone with back pain.",
+    "Acupuncture doesn\u2019t work for everyone.",
+    "There is no guarantee that acupuncture will relieve your back pain.",
+    "There is little good evidence that acupuncture helps sciatica.",
+    "It is not yet known whether acupuncture helps sudden back pain.",
+    "Your acupuncturist will ask about your medical history and any medicines you take.",
+    "The needles are single-use and about as thin as a hair.",
+    "You may feel a dull ache or tingling when a needle is placed.",
+    "Ask your practitioner whether acupuncture is likely to help your back pain.",
+    "If acupuncture works for you, we will agree a plan for follow-up sessions.",
+    "Most people book a course of four to six sessions.",
+    "New patients get 10% off their first session.",
+    "Here is how acupuncture works.",
+    "We will find an appointment time that works for you.",
+    "Our receptionist works on Mondays and Wednesdays.",
+    "Booking online is quicker than phoning.",
+    "Many patients come to us hoping for a cure.",
+    "Please wear loose clothing so we can reach your lower back.",
+    "In a 2009 trial, needling reduced back pain more than usual care [@cherkin2009].",
+    "Dr. Patel et al. found that acupuncture eased back pain in 600 adults [@patel2015].",
+]
+
+
+@pytest.mark.parametrize(("sentence", "code"), FLAGGED)
+def test_flags_claim(sentence, code):
+    findings = uncited_claims(sentence)
+    assert [(f.sentence, f.code) for f in findings] == [(sentence, code)]
+
+
+@pytest.mark.parametrize("sentence", NOT_FLAGGED)
+def test_does_not_flag(sentence):
+    assert uncited_claims(sentence) == []
+
+
+def test_tables_have_enough_cases():
+    assert len(FLAGGED) >= 20
+    assert len(NOT_FLAGGED) >= 20
+
+
+def test_reason_quotes_the_words():
+    [finding] = uncited_claims("Studies show that acupuncture eases sciatica.")
+    assert finding.reason == 'Says "Studies show" without a citation.'
+
+
+def test_empty_body():
+    assert uncited_claims("") == []
+    assert uncited_claims("  \n\n\t\n") == []
+
+
+def test_line_is_where_the_sentence_starts():
+    text = (
+        "# Back pain\n"
+        "\n"
+        "Back pain is common. Acupuncture\n"
+        "relieves it for many people.\n"
+        "\n"
+        "- Book online.\n"
+        "- Needling eases stiffness.\n"
+        "\n"
+        "> Acupuncture cured my sciatica!\n"
+    )
+    assert [(f.line, f.sentence) for f in uncited_claims(text)] == [
+        (3, "Acupuncture relieves it for many people."),
+        (7, "Needling eases stiffness."),
+        (9, "Acupuncture cured my sciatica!"),
+    ]
+
+
+def test_line_counts_crlf_line_endings():
+    text = "Book online.\r\n\r\nAcupuncture cures sciatica.\r\n"
+    assert [f.line for f in uncited_claims(text)] == [3]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[@cherkin2009] Acupuncture relieves back pain.",
+        "Acupuncture [@cherkin2009] relieves back pain.",
+        "Acupuncture relieves back pain [@cherkin2009].",
+        "Acupuncture relieves back pain. [@cherkin2009]",
+        "Acupuncture relieves back pain [@cherkin2009; @haake2007].",
+        "Acupuncture relieves back pain [@cherkin2009, table 2].",
+        "Acupuncture *relieves* back pain [@cherkin-2009_b].",
+    ],
+)
+def test_marker_anywhere_in_the_sentence_suppresses(text):
+    assert uncited_claims(text) == []
+
+
+def test_marker_covers_only_its_own_sentence():
+    text = "Acupuncture relieves back pain [@cherkin2009]. It also improves sleep."
+    assert [f.sentence for f in uncited_claims(text)] == ["It also improves sleep."]
+
+
+def test_marker_in_a_code_span_does_not_cite():
+    findings = uncited_claims("Acupuncture relieves back pain `[@cherkin2009]`.")
+    assert [f.code for f in findings] == ["efficacy_word"]
+
+
+def test_code_blocks_and_html_are_ignored():
+    text = (
+        "```\nAcupuncture cures sciatica.\n```\n\n"
+        "    Acupuncture cures sciatica.\n\n"
+        "<div>\nAcupuncture cures sciatica.\n</div>\n\n"
+        "Use the `acupuncture cures` tag.\n"
+    )
+    assert uncited_claims(text) == []
+
+
+def test_link_and_image_urls_are_ignored():
+    text = (
+        "Directions are on [our map](https://example.org/acupuncture-cures-pain.html).\n\n"
+        "![Treatment room](https://example.org/studies-show-it-works.jpg)\n\n"
+        "Email <https://example.org/relieves-back-pain> for the leaflet.\n"
+    )
+    assert uncited_claims(text) == []
+
+
+def test_link_text_is_prose_and_is_quoted_as_written():
+    text = "Acupuncture [relieves back pain](https://example.org/a.b) quickly. Book now."
+    [finding] = uncited_claims(text)
+    assert finding.sentence == "Acupuncture [relieves back pain](https://example.org/a.b) quickly."
+
+
+def test_emphasis_inside_a_sentence():
+    text = "Acupuncture *really* works. **Studies show** it eases sciatica."
+    assert [(f.sentence, f.code) for f in uncited_claims(text)] == [
+        ("Acupuncture *really* works.", "efficacy_word"),
+        ("**Studies show** it eases sciatica.", "evidence_appeal"),
+    ]
+
+
+def test_sentence_split_keeps_abbreviations_and_decimals_together():
+    text = (
+        "Smith et al. reported a fall of 2.5 points, i.e. a 12.5% drop in back pain scores, "
+        "e.g. in older adults seen by Dr. Jones."
+    )
+    [finding] = uncited_claims(text)
+    assert finding.sentence == text
+
+
+def test_table_cells_are_read_and_a_row_cites_as_one():
+    text = (
+        "| Treatment | Result |\n"
+        "|-----------|--------|\n"
+        "| Acupuncture | 45% less back pain |\n"
+        "| Massage [@furlan2015] | 30% less back pain |\n"
+    )
+    assert [(f.line, f.sentence) for f in uncited_claims(text)] == [(3, "45% less back pain")]
+
+
+@pytest.mark.parametrize(
+    ("heading", "flagged"),
+    [
+        ("# Is acupuncture effective?", False),
+        ("## How acupuncture works", False),
+        ("## What the research shows", False),
+        ("## Does acupuncture work for back pain", False),
+        ("## Acupuncture relieves back pain", True),
+        ("Safe and effective\n==================", True),
+    ],
+)
+def test_headings_are_flagged_only_when_declarative(heading, flagged):
+    assert bool(uncited_claims(heading)) is flagged
+
+
+def test_non_ascii_text():
+    text = (
+        "Acupuncture relieves back pain for caf\u00e9 owners in Z\u00fcrich \u2014 na\u00efvely "
+        "or not.\n\n\u201cStudies show\u201d it helps sciatica, says our leaflet.\n\n"
+        "\u9488\u7078\u5f88\u597d\u3002 We are open on Saturdays."
+    )
+    assert [(f.line, f.code) for f in uncited_claims(text)] == [
+        (1, "efficacy_word"),
+        (3, "evidence_appeal"),
+    ]
+
+
+def test_fingerprint_survives_unrelated_edits():
+    [before] = uncited_claims("Acupuncture relieves back pain.")
+    [after] = uncited_claims("Book online.\n\nAcupuncture *relieves*  back\npain!")
+    [other] = uncited_claims("Acupuncture relieves neck pain.")
+    assert before.line != after.line
+    assert before.fingerprint == after.fingerprint
+    assert before.fingerprint != other.fingerprint
+
+
+def test_finding_is_frozen():
+    finding = Finding(sentence="s", reason="r", line=1, code="c")
+    with pytest.raises(AttributeError):
+        finding.line = 2  # type: ignore[misc]
+
+
+def test_250_kb_body_is_fast():
+    paragraph = (
+        "Acupuncture relieves back pain for many people. Most people feel better after "
+        "three sessions [@cherkin2009]. Book an appointment online, e.g. on a weekday. "
+        "See [our prices](https://example.org/prices.html) and `code spans` too.\n\n"
+        "| Treatment | Result |\n|---|---|\n| Acupuncture | 45% less pain |\n\n"
+        "- Needling eases stiffness.\n- Call us on 0161 496 0000.\n\n"
+    )
+    text = paragraph * (250_000 // len(paragraph) + 1)
+    one_paragraph = text.replace("\n", " ")
+    started = time.perf_counter()
+    findings = uncited_claims(text)
+    long_findings = uncited_claims(one_paragraph)
+    elapsed = time.perf_counter() - started
+    assert len(text) >= 250_000
+    assert len(findings) > 1000
+    assert len(long_findings) > 1000
+    assert elapsed < 10
+
+
+# -- Properties ---------------------------------------------------------------------------------
+
+WORDS = [
+    "acupuncture",
+    "needling",
+    "relieves",
+    "works",
+    "effective",
+    "cures",
+    "back",
+    "pain",
+    "sciatica",
+    "most",
+    "people",
+    "patients",
+    "studies",
+    "show",
+    "better",
+    "than",
+    "safe",
+    "guaranteed",
+    "not",
+    "no",
+    "side",
+    "effects",
+    "30%",
+    "1",
+    "in",
+    "5",
+    "times",
+    "more",
+    "e.g.",
+    "Dr.",
+    "2.5",
+    "*really*",
+    "**often**",
+    "`code`",
+    "caf\u00e9",
+    "book",
+    "online",
+    "we",
+    "our",
+    "clinic",
+    "the",
+    "and",
+    "with",
+    "after",
+    "sessions",
+    ",",
+    "improves",
+    "sleep",
+]
+SUBJECTS = ["Acupuncture", "Needling", "It", "Studies", "Most", "Our", "We", "Patients", "Book"]
+MARKER = "[@smith2020]"
+
+sentences = st.builds(
+    lambda first, rest: " ".join([first, *rest]) + ".",
+    st.sampled_from(SUBJECTS),
+    st.lists(st.sampled_from(WORDS), max_size=12),
+)
+markdownish = st.lists(
+    st.sampled_from(
+        [
+            *"aAeEs .,!?;:%-*_`[]()@<>#|\\&\n\t0123456789\u00e9\u2019\u201c",
+            *["works", "cures", " pain", "most people", "[@k]", "](http://x.y)", "e.g.", "Dr."],
+        ]
+    ),
+    max_size=120,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), markdownish))
+def test_never_raises(text):
+    for finding in uncited_claims(text):
+        assert finding.sentence.strip()
+        assert finding.line >= 1
+        assert finding.fingerprint
+
+
+@settings(max_examples=300, deadline=None)
+@given(sentences)
+def test_citing_a_flagged_sentence_unflags_it(sentence):
+    if uncited_claims(sentence):
+        assert uncited_claims(sentence[:-1] + " " + MARKER + ".") == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(sentences, min_size=1, max_size=6))
+def test_citing_every_flagged_sentence_leaves_nothing(paragraph):
+    # One sentence a line, so a finding's line says which sentence (or run of sentences) it is.
+    lines = list(paragraph)
+    for finding in uncited_claims("\n".join(lines)):
+        first = finding.line - 1
+        last = next(
+            end
+            for end in range(first, len(lines))
+            if " ".join(paragraph[first : end + 1]) == finding.sentence
+        )
+        lines[last] = lines[last][:-1] + " " + MARKER + "."
+    assert uncited_claims("\n".join(lines)) == []
+
+
+def squash(text: str) -> str:
+    # Whitespace normalisation; blockquote markers count as layout, like the indentation that
+    # markdown also strips from continuation lines.
+    return " ".join(text.replace(">", " ").split())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(alphabet=st.characters(blacklist_characters="\x00")), markdownish))
+def test_sentences_are_taken_from_the_input(text):
+    # NUL is left out: markdown-it turns it into U+FFFD and Django's forms reject it anyway.
+    source = squash(text)
+    for finding in uncited_claims(text):
+        assert squash(finding.sentence) in source
