@@ -1,18 +1,44 @@
 """Staff-only views on articles, served inside the admin: preview, review, history, diff, dossier.
 
 Each view checks the same permission as the article's admin page (view permission on that
-article) on the server, so a link that leaks never shows what its holder may not see.
+article) on the server, so a link that leaks never shows what its holder may not see. Every
+change goes through `articles.workflow`; these views only read requests and render results.
 """
 
-from django.core.exceptions import PermissionDenied
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.contrib import messages
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
-from .models import Article
+from . import workflow
+from .lint import uncited_claims
+from .models import (
+    CERTAINTY_WORDINGS,
+    Article,
+    ArticleRevision,
+    Certainty,
+    Citation,
+    ReviewerProfile,
+    Status,
+    Verdict,
+)
 from .views import article_page_context
+
+WORDING_MAX_LENGTH = 200
+REVIEW_TRANSITIONS = ("request_changes", "approve")
 
 
 class ArticleStaffViewsMixin:
@@ -21,16 +47,18 @@ class ArticleStaffViewsMixin:
     def get_urls(self):
         wrap = self.admin_site.admin_view
         info = self.opts.app_label, self.opts.model_name
+        views = [
+            ("<int:object_id>/preview/", self.preview_view, "preview"),
+            ("<int:object_id>/preview/<int:number>/", self.preview_view, "preview_revision"),
+            ("<int:object_id>/review/", self.review_view, "review"),
+            ("<int:object_id>/revisions/", self.revisions_view, "revisions"),
+            ("<int:object_id>/compare/", self.compare_view, "compare"),
+            ("<int:object_id>/dossier/", self.dossier_view, "dossier"),
+        ]
         return [
-            path(
-                "<int:object_id>/preview/",
-                wrap(self.preview_view),
-                name="{}_{}_preview".format(*info),
-            ),
-            path(
-                "<int:object_id>/preview/<int:number>/",
-                wrap(self.preview_view),
-                name="{}_{}_preview_revision".format(*info),
+            *(
+                path(route, wrap(view), name="{}_{}_{}".format(*info, name))
+                for route, view, name in views
             ),
             *super().get_urls(),
         ]
@@ -44,6 +72,19 @@ class ArticleStaffViewsMixin:
             raise PermissionDenied
         return article
 
+    def staff_context(self, request, article, title, **extra):
+        """The admin chrome's context for a page about one article."""
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": article,
+            "article": article,
+            "title": title,
+            **extra,
+        }
+
+    # Preview -----------------------------------------------------------------------------
+
     @method_decorator(never_cache)
     def preview_view(self, request, object_id, number=None):
         """The article exactly as patients would see it, for the working or any revision."""
@@ -51,7 +92,7 @@ class ArticleStaffViewsMixin:
         if number is None:
             revision = article.working_revision
             if revision is None:
-                raise PermissionDenied
+                raise Http404("This article has no text yet.")
         else:
             revision = get_object_or_404(article.revisions, number=number)
         context = article_page_context(request, article, revision)
@@ -59,3 +100,610 @@ class ArticleStaffViewsMixin:
         response = TemplateResponse(request, "articles/article_detail.html", context)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
+
+    # Review ------------------------------------------------------------------------------
+
+    @method_decorator(never_cache)
+    def review_view(self, request, object_id):
+        """Claims beside their studies, with verdicts, certainty, linter warnings, comments
+        and the approval checklist. Authors see it read-only; reviewers record their review."""
+        article = self.get_article_or_403(request, object_id)
+        if request.method == "POST":
+            if not request.user.has_perm("articles.review_article"):
+                raise PermissionDenied
+            return self._review_post(request, article)
+        return self._render_review(request, article)
+
+    def _review_post(self, request, article):
+        here = reverse("admin:articles_article_review", args=[article.pk])
+        if "_save_review" in request.POST:
+            revision = article.draft
+            if article.status != Status.IN_REVIEW or revision is None:
+                messages.error(
+                    request,
+                    f"Nothing was saved: “{article.title}” is not in review "
+                    f"(status: {article.get_status_display()}).",
+                )
+                return HttpResponseRedirect(here)
+            claims = review_claims(revision)
+            review = ReviewInput.read(request.POST, claims)
+            if not review.errors:
+                review.apply(request.user)
+            if review.errors:
+                return self._render_review(request, article, review=review, status=400)
+            if review.changed:
+                messages.success(
+                    request, f"Saved {review.changed} change(s) to the review of “{article.title}”."
+                )
+            else:
+                messages.info(request, "Nothing had changed, so nothing was saved.")
+            return HttpResponseRedirect(here)
+        if "_dismiss" in request.POST:
+            try:
+                dismissal = workflow.dismiss_lint_finding(
+                    article,
+                    fingerprint=request.POST["_dismiss"],
+                    by=request.user,
+                    reason=request.POST.get("reason", "")[:300],
+                )
+            except workflow.WorkflowRefused as refusal:
+                messages.error(request, f"Dismissal refused for {refusal}")
+            else:
+                messages.success(request, f"Recorded as not a claim: “{dismissal.sentence}”")
+            return HttpResponseRedirect(here)
+        if "_comment" in request.POST:
+            try:
+                workflow.add_comment(article, body=request.POST.get("body", ""), by=request.user)
+            except workflow.WorkflowRefused as refusal:
+                messages.error(request, f"Comment refused for {refusal}")
+            else:
+                messages.success(request, "Your comment was added.")
+            return HttpResponseRedirect(here)
+        name = request.POST.get("_transition")
+        if name in REVIEW_TRANSITIONS:
+            self.run_transition(request, Article.objects.filter(pk=article.pk), name)
+            return HttpResponseRedirect(here)
+        messages.error(request, "That request was not understood; nothing was changed.")
+        return HttpResponseRedirect(here)
+
+    def _render_review(self, request, article, review=None, status=200):
+        revision = review_revision(article)
+        can_review = (
+            request.user.has_perm("articles.review_article")
+            and article.status == Status.IN_REVIEW
+            and revision is not None
+            and revision.pk == article.draft_id
+        )
+        claims = review.claims if review else review_claims(revision) if revision else []
+        for claim in claims:
+            prepare_claim_form(claim, review)
+        dismissals = list(article.lint_dismissals.select_related("dismissed_by", "revision"))
+        dismissed = {dismissal.fingerprint: dismissal for dismissal in dismissals}
+        findings = uncited_claims(revision.body) if revision else []
+        context = self.staff_context(
+            request,
+            article,
+            f"Review: {article.title}",
+            revision=revision,
+            claims=claims,
+            can_review=can_review,
+            can_approve=request.user.has_perm("articles.approve_article"),
+            open_findings=[f for f in findings if f.fingerprint not in dismissed],
+            dismissals=dismissals,
+            comments=article.comments.select_related("author", "revision"),
+            checklist=self.checklist(request, article),
+            review_errors=review.errors if review else [],
+            verdict_choices=Verdict.choices,
+            certainty_choices=Certainty.choices,
+            certainty_wordings=CERTAINTY_WORDINGS,
+        )
+        return TemplateResponse(request, "admin/articles/review.html", context, status=status)
+
+    def checklist(self, request, article):
+        """What still blocks approval. Users who cannot approve see the article's own problems,
+        without the checks about who approves (which would be about them)."""
+        if article.status != Status.IN_REVIEW or article.draft is None:
+            return None
+        problems = workflow.approval_problems(article, request.user)
+        if not request.user.has_perm("articles.approve_article"):
+            personal = set(workflow.reviewer_problems(article, article.draft, request.user))
+            problems = [problem for problem in problems if problem not in personal]
+        return problems
+
+    # History -----------------------------------------------------------------------------
+
+    @method_decorator(never_cache)
+    def revisions_view(self, request, object_id):
+        """Every revision with who created, submitted, approved and published it, and the
+        article's admin history (workflow steps), linter dismissals and comments."""
+        article = self.get_article_or_403(request, object_id)
+        revisions = list(
+            article.revisions.select_related(
+                "created_by", "submitted_by", "approved_by", "published_by"
+            ).order_by("-number")
+        )
+        for index, revision in enumerate(revisions):
+            revision.state = revision_state(article, revision)
+            revision.previous = revisions[index + 1] if index + 1 < len(revisions) else None
+        context = self.staff_context(
+            request,
+            article,
+            f"Revisions: {article.title}",
+            revisions=revisions,
+            log_entries=article_log(article),
+            dismissals=article.lint_dismissals.select_related("dismissed_by", "revision"),
+            comments=article.comments.select_related("author", "revision"),
+        )
+        return TemplateResponse(request, "admin/articles/revisions.html", context)
+
+    # Diff --------------------------------------------------------------------------------
+
+    @method_decorator(never_cache)
+    def compare_view(self, request, object_id):
+        """A unified diff of title, summary and body between two revisions of this article,
+        and what happened to each claim and its verdicts."""
+        article = self.get_article_or_403(request, object_id)
+        numbers = list(article.revisions.order_by("number").values_list("number", flat=True))
+        if not numbers:
+            raise Http404("This article has no revisions yet.")
+        default_from, default_to = default_comparison(article, numbers)
+        to_number = _revision_number(request.GET.get("to"), numbers, default_to)
+        if "from" in request.GET:
+            from_number = _revision_number(request.GET["from"], numbers, None)
+        elif "to" in request.GET:
+            earlier = [number for number in numbers if number < to_number]
+            from_number = earlier[-1] if earlier else None
+        else:
+            from_number = default_from
+        revisions = {
+            revision.number: revision
+            for revision in article.revisions.filter(
+                number__in=[n for n in (from_number, to_number) if n is not None]
+            ).prefetch_related(_claims_prefetch())
+        }
+        old, new = revisions.get(from_number), revisions[to_number]
+        context = self.staff_context(
+            request,
+            article,
+            f"Compare revisions: {article.title}",
+            old=old,
+            new=new,
+            numbers=numbers,
+            fields=[
+                ("Title", line_diff(old.title if old else "", new.title)),
+                ("Summary", line_diff(old.summary if old else "", new.summary)),
+                ("Body", line_diff(old.body if old else "", new.body)),
+            ],
+            claim_changes=compare_claims(
+                list(old.claims.all()) if old else [], list(new.claims.all())
+            ),
+        )
+        return TemplateResponse(request, "admin/articles/compare.html", context)
+
+    # Dossier -----------------------------------------------------------------------------
+
+    @method_decorator(never_cache)
+    def dossier_view(self, request, object_id):
+        """Everything about the text that was live at a moment, for a regulator, on one page."""
+        article = self.get_article_or_403(request, object_id)
+        raw = request.GET.get("at", "").strip()
+        now = timezone.now()
+        context = {
+            "article": article,
+            "at": raw or timezone.localdate(now).isoformat(),
+            "generated_at": now,
+            "generated_by": request.user,
+            "periods": article.revisions.filter(published_at__isnull=False)
+            .select_related("published_by")
+            .order_by("published_at"),
+        }
+        try:
+            moment = parse_moment(raw, now)
+        except ValueError as error:
+            context["error"] = str(error)
+            return self._dossier_response(request, context, status=400)
+        revision = workflow.live_revision_on(article, moment)
+        context.update(moment=moment, revision=revision)
+        if revision is not None:
+            context.update(dossier_context(article, revision, moment))
+        return self._dossier_response(request, context)
+
+    def _dossier_response(self, request, context, status=200):
+        response = TemplateResponse(request, "admin/articles/dossier.html", context, status=status)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        if request.GET.get("download") and status == 200:
+            revision = context.get("revision")
+            name = f"dossier-{context['article'].slug}-{context['at'][:10]}"
+            if revision is not None:
+                name += f"-r{revision.number}"
+            response["Content-Disposition"] = f'attachment; filename="{name}.html"'
+        return response
+
+
+# Review helpers ------------------------------------------------------------------------------
+
+
+def review_revision(article):
+    """The revision the review screen shows: the one in review (or sent back), else the
+    working or live text for reading."""
+    return article.draft or article.live_revision
+
+
+def _citations():
+    return Citation.objects.select_related("study", "verdict_by").order_by("position")
+
+
+def _claims_prefetch():
+    return Prefetch("claims__citations", queryset=_citations())
+
+
+def review_claims(revision):
+    """The revision's claims with their citations, studies and verdict authors in 2 queries."""
+    return list(
+        revision.claims.order_by("ordinal").prefetch_related(
+            Prefetch("citations", queryset=_citations())
+        )
+    )
+
+
+@dataclass
+class ReviewInput:
+    """The verdict and certainty fields of one review POST, checked before anything is saved.
+
+    Fields are named after the rows they change: ``verdict-<citation id>``, ``note-<id>``,
+    ``certainty-<claim id>``, ``wording-<id>`` (one of CERTAINTY_WORDINGS) and
+    ``wording_text-<id>`` (the reviewer's own words, which win when given). A field left out
+    changes nothing.
+    """
+
+    claims: list
+    post: object
+    verdicts: dict = field(default_factory=dict)  # citation -> (verdict, note)
+    certainties: dict = field(default_factory=dict)  # claim -> (certainty, wording)
+    errors: list = field(default_factory=list)  # (field id, message)
+    changed: int = 0
+
+    CITATION_FIELDS = ("verdict", "note")
+    CLAIM_FIELDS = ("certainty", "wording", "wording_text")
+
+    @classmethod
+    def read(cls, post, claims):
+        review = cls(claims=claims, post=post)
+        citations = {c.pk: c for claim in claims for c in claim.citations.all()}
+        claims_by_pk = {claim.pk: claim for claim in claims}
+        citation_ids, claim_ids = set(), set()
+        for name in post:
+            prefix, _, ident = name.partition("-")
+            if prefix in cls.CITATION_FIELDS:
+                rows, wanted, noun = citations, citation_ids, "citation"
+            elif prefix in cls.CLAIM_FIELDS:
+                rows, wanted, noun = claims_by_pk, claim_ids, "claim"
+            else:
+                continue
+            try:
+                wanted.add(rows[int(ident)].pk)
+            except (KeyError, ValueError):
+                review.errors.append(
+                    (
+                        "",
+                        f"The form names {noun} “{ident}”, which is not in the revision under "
+                        "review. Reload the page and try again.",
+                    )
+                )
+        for pk in sorted(citation_ids):
+            review._read_citation(citations[pk])
+        for pk in sorted(claim_ids):
+            review._read_claim(claims_by_pk[pk])
+        return review
+
+    def _read_citation(self, citation):
+        label = f"Claim {citation.claim.ordinal} → {citation.study.key}"
+        verdict = self.post.get(f"verdict-{citation.pk}", citation.verdict).strip()
+        note = self.post.get(f"note-{citation.pk}", citation.verdict_note).strip()
+        anchor = f"id_verdict-{citation.pk}"
+        if not verdict:
+            if citation.verdict:
+                self.errors.append((anchor, f"{label}: a recorded verdict cannot be cleared."))
+            elif note:
+                self.errors.append((anchor, f"{label}: choose a verdict for your note."))
+            return
+        if verdict not in Verdict.values:
+            self.errors.append((anchor, f"{label}: “{verdict}” is not a verdict."))
+            return
+        if verdict != Verdict.SUPPORTS and not note:
+            self.errors.append(
+                (
+                    f"id_note-{citation.pk}",
+                    f"{label}: say in a note why the study does not fully support the claim.",
+                )
+            )
+            return
+        if (verdict, note) != (citation.verdict, citation.verdict_note):
+            self.verdicts[citation] = (verdict, note)
+
+    def _read_claim(self, claim):
+        label = f"Claim {claim.ordinal}"
+        certainty = self.post.get(f"certainty-{claim.pk}", claim.certainty).strip()
+        chosen = self.post.get(f"wording-{claim.pk}", "").strip()
+        own = self.post.get(f"wording_text-{claim.pk}", "").strip()
+        if f"wording-{claim.pk}" not in self.post and f"wording_text-{claim.pk}" not in self.post:
+            own = claim.certainty_wording
+        if certainty and certainty not in Certainty.values:
+            self.errors.append(
+                (f"id_certainty-{claim.pk}", f"{label}: “{certainty}” is not a GRADE certainty.")
+            )
+            return
+        if chosen and chosen not in CERTAINTY_WORDINGS:
+            self.errors.append(
+                (f"id_wording-{claim.pk}", f"{label}: “{chosen}” is not one of the wordings.")
+            )
+            return
+        wording = own or chosen
+        if len(wording) > WORDING_MAX_LENGTH:
+            self.errors.append(
+                (
+                    f"id_wording_text-{claim.pk}",
+                    f"{label}: keep the wording under {WORDING_MAX_LENGTH} characters.",
+                )
+            )
+            return
+        if wording and not certainty:
+            self.errors.append(
+                (f"id_certainty-{claim.pk}", f"{label}: choose a certainty for the wording.")
+            )
+            return
+        if (certainty, wording) != (claim.certainty, claim.certainty_wording):
+            self.certainties[claim] = (certainty, wording)
+
+    def apply(self, by):
+        """Save every change through the workflow, all or nothing."""
+        with transaction.atomic():
+            for citation, (verdict, note) in self.verdicts.items():
+                try:
+                    workflow.record_verdict(citation, verdict=verdict, note=note, by=by)
+                except workflow.WorkflowRefused as refusal:
+                    self.errors.append((f"id_verdict-{citation.pk}", " ".join(refusal.reasons)))
+            for claim, (certainty, wording) in self.certainties.items():
+                try:
+                    workflow.set_certainty(claim, certainty=certainty, wording=wording, by=by)
+                except workflow.WorkflowRefused as refusal:
+                    self.errors.append((f"id_certainty-{claim.pk}", " ".join(refusal.reasons)))
+                except ValidationError as error:
+                    self.errors.append((f"id_certainty-{claim.pk}", " ".join(error.messages)))
+            if self.errors:
+                transaction.set_rollback(True)
+            else:
+                self.changed = len(self.verdicts) + len(self.certainties)
+
+    def error_for(self, anchor):
+        return [message for field_id, message in self.errors if field_id == anchor]
+
+
+def prepare_claim_form(claim, review):
+    """Attach the values the form shows: what was typed (after an error) or what is saved."""
+    post = review.post if review else {}
+    for citation in claim.citations.all():
+        citation.form_verdict = post.get(f"verdict-{citation.pk}", citation.verdict)
+        citation.form_note = post.get(f"note-{citation.pk}", citation.verdict_note)
+        citation.errors = review.error_for(f"id_verdict-{citation.pk}") if review else []
+        citation.note_errors = review.error_for(f"id_note-{citation.pk}") if review else []
+    saved_choice = claim.certainty_wording if claim.certainty_wording in CERTAINTY_WORDINGS else ""
+    saved_own = "" if saved_choice else claim.certainty_wording
+    claim.form_certainty = post.get(f"certainty-{claim.pk}", claim.certainty)
+    claim.form_wording = post.get(f"wording-{claim.pk}", saved_choice)
+    claim.form_wording_text = post.get(f"wording_text-{claim.pk}", saved_own)
+    claim.errors = (
+        review.error_for(f"id_certainty-{claim.pk}")
+        + review.error_for(f"id_wording-{claim.pk}")
+        + review.error_for(f"id_wording_text-{claim.pk}")
+        if review
+        else []
+    )
+
+
+# History helpers -----------------------------------------------------------------------------
+
+
+def revision_state(article, revision):
+    """A short label for where a revision stands, and a CSS class for its badge."""
+    if revision.pk == article.live_revision_id:
+        return "live", "Live"
+    if revision.retired_at:
+        return "retired", "Was live"
+    if revision.pk == article.draft_id:
+        if article.status == Status.APPROVED or revision.approved_at:
+            return "approved", "Approved"
+        if article.status == Status.IN_REVIEW:
+            return "in-review", "In review"
+        if article.status == Status.CHANGES_REQUESTED:
+            return "changes", "Changes requested"
+        return "draft", "Draft"
+    if revision.submitted_at:
+        return "superseded", "Superseded"
+    return "draft", "Abandoned draft"
+
+
+def article_log(article, until=None):
+    """The article's admin history (LogEntry), where the workflow records each step."""
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Article), object_id=str(article.pk)
+    ).select_related("user")
+    if until is not None:
+        entries = entries.filter(action_time__lte=until)
+    return entries.order_by("action_time", "pk")
+
+
+# Diff helpers --------------------------------------------------------------------------------
+
+
+def default_comparison(article, numbers):
+    """The working draft against the live text when both exist, else the latest revision
+    against the one before it."""
+    draft, live = article.draft, article.live_revision
+    if draft and live and draft.pk != live.pk:
+        return live.number, draft.number
+    latest = numbers[-1]
+    return (numbers[-2] if len(numbers) > 1 else None), latest
+
+
+def _revision_number(value, numbers, default):
+    """A revision number of this article from the query string; anything else is a 404."""
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise Http404("No such revision.") from None
+    if number not in numbers:
+        raise Http404("No such revision.")
+    return number
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "same", "removed", "added" or "gap"
+    old_number: int | None
+    new_number: int | None
+    text: str
+
+
+def line_diff(old, new, context=3):
+    """Unified diff rows of two texts, line by line, with `context` unchanged lines around
+    each change; an empty list when they are equal."""
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    rows = []
+    for group_index, group in enumerate(matcher.get_grouped_opcodes(context)):
+        if group_index:
+            rows.append(DiffLine("gap", None, None, "…"))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                rows += [
+                    DiffLine("same", i + 1, j + 1, old_lines[i])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
+                continue
+            rows += [DiffLine("removed", i + 1, None, old_lines[i]) for i in range(i1, i2)]
+            rows += [DiffLine("added", None, j + 1, new_lines[j]) for j in range(j1, j2)]
+    if old_lines == new_lines:
+        return []
+    return rows
+
+
+@dataclass
+class ClaimChange:
+    kind: str  # "unchanged", "changed", "added" or "removed"
+    old: object = None
+    new: object = None
+    verdicts: list = field(default_factory=list)  # (study key, what happened)
+
+
+def compare_claims(old_claims, new_claims):
+    """Match claims by wording: which were added, removed, reworded or kept, and for kept
+    ones whether each verdict carried over unchanged."""
+    matcher = difflib.SequenceMatcher(
+        None, [c.text_hash for c in old_claims], [c.text_hash for c in new_claims], autojunk=False
+    )
+    changes = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        olds, news = old_claims[i1:i2], new_claims[j1:j2]
+        if tag == "equal":
+            changes += [
+                ClaimChange("unchanged", old, new, verdict_changes(old, new))
+                for old, new in zip(olds, news, strict=True)
+            ]
+            continue
+        paired = min(len(olds), len(news)) if tag == "replace" else 0
+        pairs = zip(olds[:paired], news[:paired], strict=True)
+        changes += [ClaimChange("changed", old, new) for old, new in pairs]
+        changes += [ClaimChange("removed", old=old) for old in olds[paired:]]
+        changes += [ClaimChange("added", new=new) for new in news[paired:]]
+    return changes
+
+
+def verdict_changes(old, new):
+    before = {citation.study.key: citation for citation in old.citations.all()}
+    result = []
+    for citation in new.citations.all():
+        earlier = before.get(citation.study.key)
+        if earlier is None:
+            result.append((citation.study.key, "newly cited"))
+        elif not citation.verdict:
+            result.append((citation.study.key, "no verdict yet"))
+        elif (citation.verdict, citation.verdict_note, citation.verdict_at) == (
+            earlier.verdict,
+            earlier.verdict_note,
+            earlier.verdict_at,
+        ):
+            result.append((citation.study.key, f"kept: {citation.get_verdict_display()}"))
+        else:
+            result.append((citation.study.key, f"re-reviewed: {citation.get_verdict_display()}"))
+    return result
+
+
+# Dossier helpers -----------------------------------------------------------------------------
+
+
+def parse_moment(value, now):
+    """The end of a date (YYYY-MM-DD) or an exact date-time, in the site's time zone; never
+    later than now. Raises ValueError with a message for the page."""
+    if not value:
+        return now
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        day = None
+    if day is not None:
+        moment = timezone.make_aware(datetime.combine(day, time.max))
+        if day == timezone.localdate(now):
+            moment = now
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"“{value}” is not a date. Use the form YYYY-MM-DD, e.g. 2026-03-31, or a "
+                "date and time such as 2026-03-31T14:30."
+            ) from None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+    try:
+        in_future = moment > now
+    except OverflowError:
+        in_future = True
+    if in_future:
+        raise ValueError(f"{value} is in the future: a dossier records what was live in the past.")
+    return moment
+
+
+def dossier_context(article, revision, moment):
+    """The record of one live revision: its people, claims, verdicts and the history."""
+    claims = review_claims(revision)
+    people = {revision.approved_by_id} | {
+        citation.verdict_by_id for claim in claims for citation in claim.citations.all()
+    }
+    dismissals = {
+        dismissal.fingerprint: dismissal
+        for dismissal in article.lint_dismissals.filter(dismissed_at__lte=moment).select_related(
+            "dismissed_by", "revision"
+        )
+    }
+    findings = [
+        (finding, dismissals.get(finding.fingerprint)) for finding in uncited_claims(revision.body)
+    ]
+    return {
+        "revision": ArticleRevision.objects.select_related(
+            "created_by", "submitted_by", "approved_by", "published_by"
+        ).get(pk=revision.pk),
+        "claims": claims,
+        "hash_now": revision.compute_content_hash(),
+        "profiles": ReviewerProfile.objects.filter(user_id__in=people - {None}).select_related(
+            "user"
+        ),
+        "findings": findings,
+        "dismissals": list(dismissals.values()),
+        "comments": article.comments.filter(created_at__lte=moment).select_related(
+            "author", "revision"
+        ),
+        "log_entries": article_log(article, until=moment),
+    }
