@@ -143,8 +143,8 @@ def parse(text: str) -> ParsedBody:
     ``<sup><a href="#ref-N">N</a></sup>`` per key, joined by ``<sup>,</sup>``. A claim's text runs
     from the start of its sentence, or from the previous marker in the same sentence, to the
     marker. If a marker directly follows the end of a sentence (``Works. [@a]``) it supports that
-    sentence. Markdown ``#`` headings render as ``<h2>`` (each level shifted down one, capped at
-    ``<h6>``) because the page has its own ``<h1>``. Raw HTML never renders as HTML: inline tags
+    sentence. Markdown ``#`` and ``##`` headings both render as ``<h2>`` (deeper levels as they
+    are) because the page has its own ``<h1>``. Raw HTML never renders as HTML: inline tags
     are dropped, HTML blocks keep only their text, and script or style contents are removed.
     """
     text = _SURROGATE.sub("\ufffd", text.replace("\x00", "\ufffd"))
@@ -293,7 +293,8 @@ class _Walker:
                 continue
             self._text.clear()
             if token.type in ("heading_open", "heading_close"):
-                token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
+                # The page title is the only <h1>: "#" and "##" are both sections (<h2>).
+                token.tag = f"h{max(int(token.tag[1]), 2)}"
             elif token.type == "html_block":
                 self._html_block(token)
 

@@ -59,10 +59,10 @@ def test_marker_may_wrap_across_lines():
     )
 
 
-def test_markdown_headings_are_demoted_below_the_page_title():
-    html = parse("# One\n\n## Two\n\n##### Five\n\n###### Six").html
+def test_markdown_headings_sit_below_the_page_title():
+    html = parse("# One\n\n## Two\n\n### Three\n\n###### Six").html
 
-    assert html == "<h2>One</h2>\n<h3>Two</h3>\n<h6>Five</h6>\n<h6>Six</h6>\n"
+    assert html == "<h2>One</h2>\n<h2>Two</h2>\n<h3>Three</h3>\n<h6>Six</h6>\n"
 
 
 def test_lists_tables_blockquotes_emphasis_and_links_render():

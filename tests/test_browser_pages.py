@@ -1,0 +1,88 @@
+"""Public pages in a real browser (Debian's Chromium via Playwright): phone width, no JS,
+landmarks and heading order."""
+
+import itertools
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+HEADING_LEVELS = """() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]
+    .map(h => Number(h.tagName[1]))"""
+
+
+def check_page(page, url):
+    page.goto(url)
+    # Nothing wider than a small phone: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, url
+    assert page.locator("main").count() == 1
+    assert page.locator("header nav").count() == 1 and page.locator("footer").count() == 1
+    levels = page.evaluate(HEADING_LEVELS)
+    assert levels[0] == 1 and levels.count(1) == 1, (url, levels)
+    assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), (url, levels)
+    assert page.evaluate("[...document.images].every(img => img.alt)"), url
+
+
+def test_public_pages_at_phone_width_without_javascript(
+    browser, live_server, make_article, make_study
+):
+    make_study("cherkin2009", title="A very long study title " * 6)
+    body = (
+        "## Findings\n\nA claim with a long unbroken word "
+        "Pneumonoultramicroscopicsilicovolcanoconiosisxxxxxxxxxxxxxxxxxxxx [@cherkin2009].\n\n"
+        "| Group | Improved |\n|---|---|\n| Real needling | 47.6% |\n| Sham | 44.2% |\n\n"
+        "### Detail\n\nMore text [@cherkin2009, p. 861]."
+    )
+    article = make_article(body=body)
+    context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=False)
+    page = context.new_page()
+    for path in [
+        "/",
+        "/articles/",
+        article.get_absolute_url(),
+        "/evidence/",
+        "/evidence/cherkin2009/",
+    ]:
+        check_page(page, live_server.url + path)
+    page.goto(live_server.url + article.get_absolute_url())
+    # A citation link jumps to its reference, which names the study.
+    page.click('sup a[href="#ref-1"]')
+    assert "A very long study title" in page.locator("#ref-1").inner_text()
+    context.close()
+
+
+def test_article_prints_without_navigation(browser, live_server, make_article):
+    article = make_article()
+    page = browser.new_page()
+    page.goto(live_server.url + article.get_absolute_url())
+    page.emulate_media(media="print")
+    assert page.locator("header nav").is_hidden()
+    assert page.locator("#references-heading").is_visible()
