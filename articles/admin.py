@@ -6,6 +6,7 @@ from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import workflow
@@ -152,6 +153,18 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     @admin.display(description=_("title"), ordering="draft__title")
     def title(self, article):
         return article.title
+
+    # Shown when the text is read-only (in review, approved, or a view-only user); when it is
+    # editable, the form's fields of the same names are used instead.
+    @admin.display(description=_("summary"))
+    def summary(self, article):
+        revision = article.working_revision
+        return revision.summary if revision else ""
+
+    @admin.display(description=_("body (Markdown)"))
+    def body(self, article):
+        revision = article.working_revision
+        return format_html('<pre class="body-source">{}</pre>', revision.body if revision else "")
 
     @admin.display(description=_("live"), boolean=True)
     def is_live(self, article):

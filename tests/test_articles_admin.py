@@ -204,3 +204,13 @@ def test_study_doi_unique_case_insensitively_with_clear_message(client, superuse
     assert response.status_code == 200
     assert "A study with this DOI is already in the library." in response.content.decode()
     assert Study.objects.count() == 1
+
+
+def test_read_only_change_page_shows_the_text_under_review(client, make_article, make_reviewer):
+    article = make_article(status="in_review", summary="A short summary.", citations=1)
+    client.force_login(make_reviewer())
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    html = client.get(url).content.decode()
+    assert "A short summary." in html
+    assert "Claim number 1 about back pain [@" in html
+    assert 'name="body"' not in html  # not editable while in review
