@@ -248,7 +248,9 @@ class ArticleStaffViewsMixin:
             raise Http404("This article has no revisions yet.")
         default_from, default_to = default_comparison(article, numbers)
         to_number = _revision_number(request.GET.get("to"), numbers, default_to)
-        if "from" in request.GET:
+        if request.GET.get("from") == "":
+            from_number = None  # against nothing: the whole of `to` is new
+        elif "from" in request.GET:
             from_number = _revision_number(request.GET["from"], numbers, None)
         elif "to" in request.GET:
             earlier = [number for number in numbers if number < to_number]

@@ -415,3 +415,14 @@ def test_dossier_shows_the_hash_of_the_revision_live_then(client, reviewer, hist
     page = text(client.get(url("dossier", history), {"at": days_ago(150).isoformat()}))
     assert r1.content_hash in page
     assert history.live_revision.content_hash not in page
+
+
+def test_compare_against_nothing_shows_everything_as_added(client, reviewer, history):
+    client.force_login(reviewer)
+    response = client.get(url("compare", history), {"from": "", "to": 1})
+    assert response.status_code == 200
+    assert "Compared with nothing: everything in r1 is shown as added." in text(response)
+    assert "<ins>First text: needling eased back pain at 8 weeks [@cherkin2009].</ins>" in text(
+        response
+    )
+    assert '<tr class="diff-removed">' not in response.content.decode()
