@@ -1,6 +1,8 @@
 """Shared fixtures: factories for studies, articles and staff users."""
 
 import itertools
+import os
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -134,3 +136,37 @@ def make_article(make_user, make_study, make_reviewer):
         return article
 
     return make
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def chromium(settings):
+    """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
+
+    Function-scoped: Playwright's event loop must not outlive the test's database setup.
+    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    # Playwright's event loop would make Django refuse ORM calls made by the test itself.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

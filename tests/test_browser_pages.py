@@ -2,37 +2,10 @@
 landmarks and heading order."""
 
 import itertools
-import os
-import shutil
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 HEADING_LEVELS = """() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]
@@ -52,7 +25,7 @@ def check_page(page, url):
 
 
 def test_public_pages_at_phone_width_without_javascript(
-    browser, live_server, make_article, make_study
+    chromium, live_server, make_article, make_study
 ):
     make_study("cherkin2009", title="A very long study title " * 6)
     body = (
@@ -62,7 +35,9 @@ def test_public_pages_at_phone_width_without_javascript(
         "### Detail\n\nMore text [@cherkin2009, p. 861]."
     )
     article = make_article(body=body)
-    context = browser.new_context(viewport={"width": 320, "height": 640}, java_script_enabled=False)
+    context = chromium.new_context(
+        viewport={"width": 320, "height": 640}, java_script_enabled=False
+    )
     page = context.new_page()
     for path in [
         "/",
@@ -79,9 +54,9 @@ def test_public_pages_at_phone_width_without_javascript(
     context.close()
 
 
-def test_article_prints_without_navigation(browser, live_server, make_article):
+def test_article_prints_without_navigation(chromium, live_server, make_article):
     article = make_article()
-    page = browser.new_page()
+    page = chromium.new_page()
     page.goto(live_server.url + article.get_absolute_url())
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()

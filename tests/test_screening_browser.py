@@ -3,50 +3,26 @@
 Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from screening.models import IntakeSubmission, Outcome
 
 pytest_plugins = ["tests.screening_fixtures"]
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
 ]
 
 
 @pytest.fixture
-def page(live_server, settings):
-    # Playwright's event loop would make Django refuse ORM calls made by the test itself.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        context = browser.new_context(viewport={"width": 1024, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.base_url = live_server.url
-        yield page
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def page(live_server, chromium):
+    context = chromium.new_context(viewport={"width": 1024, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
 
 
 def fill_routine(page):
