@@ -46,15 +46,18 @@ Judging the sentence rather than the word
       colon, or opens with how/what/why/when/is/does/can/... is a topic, not a claim.
     * Verbs of effect need a health object ("reduces pain", "improves sleep", "treats
       sciatica"), so "we reduced our prices" is not a claim.
-    * Words that are often about something else need a health or treatment word in the sentence
-      or the sentence before it (for a pronoun such as "it"), outside the matched words:
-      "works", "effective", "heals", safety words, guarantees and comparisons. Numbers and
-      generalisations need a health outcome or condition in the same sentence, so "Most people
-      book six sessions" and "10% off your first visit" are logistics, not claims. Percentages
-      next to money words (discount, deposit, fee, ...) are prices.
+    * Words that are often about something else need a health or treatment word outside the
+      matched words, in the sentence or the one before it (which may be a heading, and is what
+      a pronoun such as "it" points to) or, in a table, elsewhere in the row: "works",
+      "effective", safety words, guarantees and comparisons. Percentages and statistics need a
+      health or treatment word in the same sentence, and generalisations a health outcome or
+      condition, so "Most people book six sessions" and "10% off your first visit" are
+      logistics, not claims. Percentages next to money words (discount, deposit, fee, ...) are
+      prices.
     * "works" is not a claim after how/what ("how acupuncture works", "what works for you"), for
       a person ("she works on Tuesdays", "we work with your GP") or a time slot ("a time that
-      works for you"); "work" needs a modal or "does" before it ("will work", "does work").
+      works for you"); "work" needs a modal or "does" before it ("will work") or a group of
+      patients after it ("painkillers work for some people").
     * Negation: a match right after a negator, with at most three filler words between ("is
       not a cure", "will not always work", "no known cure") is a warning, not a claim.
       "Not only" and "not just" do not negate, and patterns that contain their own negator ("no
@@ -112,14 +115,19 @@ class Finding:
 
 def uncited_claims(text: str) -> list[Finding]:
     """Findings for the sentences of a Markdown body that read like uncited health claims."""
-    findings = []
+    findings: list[Finding] = []
+    previous = ""  # the sentence before, which may name what "it" is
+    lines = _SourceLines(text)
     for kind, inlines in _blocks(_md.parse(text)):
-        proses = [_Prose(inline) for inline in inlines]
-        if kind == "row" and any(_MARKER.search(prose.text) for prose in proses):
-            continue  # a table row is one statement; one citation covers its cells
-        for prose in proses:
-            others = " ".join(other.text for other in proses if other is not prose)
-            findings.extend(_check_block(prose, kind, others))
+        proses = [_Prose(inline, lines) for inline in inlines]
+        if kind != "row":
+            previous = _check_block(proses[0], kind, previous, findings)
+        elif not any(_MARKER.search(prose.text) for prose in proses):
+            # A table row is one statement: its other cells are the context of each cell, and
+            # one citation anywhere in the row covers all of it.
+            for prose in proses:
+                others = " ".join(other.text for other in proses if other is not prose)
+                _check_block(prose, kind, others, findings)
     return findings
 
 
@@ -149,11 +157,39 @@ def _blocks(tokens: list[Token]) -> Iterator[tuple[str, list[Token]]]:
                 yield "heading", [token]
 
 
+class _SourceLines:
+    """The body's lines as markdown-it numbers them, split only if needed."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._lines: list[str] | None = None
+
+    def __getitem__(self, index: int) -> str:
+        if self._lines is None:
+            text = self.text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+            self._lines = text.split("\n")
+        return self._lines[index] if index < len(self._lines) else ""
+
+
+def _first_line(inline: Token, lines: _SourceLines) -> int:
+    """The 1-based line of the first line of the token's content."""
+    start, end = inline.map or (0, 1)
+    # markdown-it strips the content, which can swallow leading lines that hold only Unicode
+    # spaces (a no-break space pasted from a word processor, say).
+    missing = end - start - inline.content.count("\n") - 1
+    if missing > 0:
+        head = inline.content.split("\n", 1)[0]
+        for skipped in range(missing + 1):
+            if head in lines[start + skipped]:
+                return start + skipped + 1
+    return start + 1
+
+
 class _Prose:
     """The prose of one inline token, with each character's span in the token's source."""
 
-    def __init__(self, inline: Token) -> None:
-        self.inline = inline
+    def __init__(self, inline: Token, lines: _SourceLines) -> None:
+        self.first_line = _first_line(inline, lines)
         self.source = inline.content
         self.chars: list[str] = []
         self.starts: list[int] = []
@@ -508,7 +544,7 @@ _RULES = (
     _rule(
         "safety_claim",
         r"\b(?:side[- ]effects?|complications|adverse\s+(?:effects?|events?|reactions?))\s+"
-        r"(?:are|is)\s+(?:\w+\s+)?(?:rare|uncommon|unusual|mild|minimal|minor|negligible)\b"
+        r"(?:[\w'-]+\s+){0,3}?(?:are|is)\s+(?:\w+\s+)?(?:rare|uncommon|unusual|mild|minimal|minor|negligible)\b"
         r"|\b(?:rarely|seldom)\s+(?:\w+\s+)?(?:side[- ]effects?|complications|harm)\b"
         r"|\b(?:no|zero|without|free\s+(?:of|from))\s+(?:\w+\s+)?(?:side[- ]effects?"
         r"|complications|adverse\s+(?:effects?|events?|reactions?))\b|\bside[- ]effect[- ]free\b",
@@ -670,11 +706,10 @@ _HEADING_TOPIC = re.compile(
 _DID_YOU_KNOW = re.compile(r"\W*did\s+you\s+know\b", re.IGNORECASE)
 
 
-def _check_block(prose: _Prose, kind: str, others: str) -> Iterator[Finding]:
-    """Judge each sentence of one inline block; `others` is the rest of its table row."""
+def _check_block(prose: _Prose, kind: str, previous: str, findings: list[Finding]) -> str:
+    """Add a finding for each uncited claim in one block; return the block's last sentence."""
     text = prose.text
-    previous = others
-    line, counted_to = (prose.inline.map or [0])[0] + 1, 0
+    line, counted_to = prose.first_line, 0
     for start, end in _sentences(text):
         sentence = text[start:end]
         if not _MARKER.search(sentence):
@@ -684,13 +719,16 @@ def _check_block(prose: _Prose, kind: str, others: str) -> Iterator[Finding]:
                 raw_start, raw_end = prose.starts[start], prose.ends[end - 1]
                 line += prose.source.count("\n", counted_to, raw_start)
                 counted_to = raw_start
-                yield Finding(
+                finding = Finding(
                     sentence=_quote(prose, raw_start, raw_end, kind, fallback=sentence),
                     reason=_REASONS[code].format(" ".join(words.split())),
                     line=line,
                     code=code,
                 )
-        previous = others or sentence
+                findings.append(finding)
+        if kind != "row":
+            previous = sentence
+    return previous
 
 
 _OPENING_MARKUP = frozenset("*_~[")

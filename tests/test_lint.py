@@ -37,6 +37,10 @@ FLAGGED = [
     ("Book today: three out of four patients are pain-free within a month.", "statistic"),
     ("Studies show acupuncture relieves back pain in 80% of patients.", "evidence_appeal"),
     ("\u201cIt cured my back pain,\u201d says one of our patients.", "cure_claim"),
+    ("After six sessions, my back pain had gone.", "efficacy_word"),
+    ("Serious side effects from needling are rare.", "safety_claim"),
+    ("Our clinic has helped thousands of patients with back pain.", "efficacy_word"),
+    ("Painkillers work for some people, but acupuncture works for most.", "efficacy_word"),
 ]
 
 NOT_FLAGGED = [
@@ -95,6 +99,19 @@ def test_reason_quotes_the_words():
     assert finding.reason == 'Says "Studies show" without a citation.'
 
 
+def test_most_specific_reason_wins():
+    [finding] = uncited_claims("Acupuncture works for 80% of people with back pain.")
+    assert finding.code == "percentage"
+    assert finding.reason == 'Gives a percentage ("80%") without a citation.'
+
+
+def test_the_sentence_before_says_what_it_refers_to():
+    assert [f.sentence for f in uncited_claims("## Acupuncture\n\nIt works for most.")] == [
+        "It works for most."
+    ]
+    assert uncited_claims("## Booking\n\nIt works on any phone or tablet.") == []
+
+
 def test_empty_body():
     assert uncited_claims("") == []
     assert uncited_claims("  \n\n\t\n") == []
@@ -117,6 +134,10 @@ def test_line_is_where_the_sentence_starts():
         (7, "Needling eases stiffness."),
         (9, "Acupuncture cured my sciatica!"),
     ]
+
+
+def test_line_after_a_line_of_no_break_spaces():
+    assert [f.line for f in uncited_claims("Book online.\n\n\u00a0\nAcupuncture cures.")] == [4]
 
 
 def test_line_counts_crlf_line_endings():
@@ -254,14 +275,12 @@ def test_250_kb_body_is_fast():
     )
     text = paragraph * (250_000 // len(paragraph) + 1)
     one_paragraph = text.replace("\n", " ")
-    started = time.perf_counter()
-    findings = uncited_claims(text)
-    long_findings = uncited_claims(one_paragraph)
-    elapsed = time.perf_counter() - started
     assert len(text) >= 250_000
-    assert len(findings) > 1000
-    assert len(long_findings) > 1000
-    assert elapsed < 10
+    for body in (text, one_paragraph):
+        started = time.perf_counter()
+        findings = uncited_claims(body)
+        assert time.perf_counter() - started < 5
+        assert len(findings) > 1000
 
 
 # -- Properties ---------------------------------------------------------------------------------
