@@ -50,15 +50,17 @@ def _require(user, permission, article, doing):
         raise WorkflowRefused(article, [f"You do not have permission to {doing}."])
 
 
-def _log(article, by, message):
-    """Record a workflow step in the admin's own history (LogEntry)."""
-    LogEntry.objects.log_actions(
+def _log(article, by, message, at=None):
+    """Record a workflow step in the admin's own history (LogEntry), at `at` if given."""
+    entry = LogEntry.objects.log_actions(
         user_id=by.pk,
         queryset=[article],
         action_flag=CHANGE,
         change_message=message,
         single_object=True,
     )
+    if at is not None:
+        LogEntry.objects.filter(pk=entry.pk).update(action_time=at)
 
 
 def _locked(article):
@@ -204,7 +206,7 @@ def submit_for_review(article, *, by, now=None):
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
         article.status = Status.IN_REVIEW
         article.save(update_fields=["status", "updated_at"])
-        _log(article, by, f"Submitted revision {revision.number} for review.")
+        _log(article, by, f"Submitted revision {revision.number} for review.", now)
     return article
 
 
@@ -302,7 +304,12 @@ def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None):
                 "dismissed_at": now or timezone.now(),
             },
         )
-        _log(article, by, f"Dismissed a linter warning as not a claim: “{finding.sentence}”")
+        _log(
+            article,
+            by,
+            f"Dismissed a linter warning as not a claim: “{finding.sentence}”",
+            dismissal.dismissed_at,
+        )
     return dismissal
 
 
@@ -439,7 +446,9 @@ def approve(article, *, by, next_review_due_on=None, now=None):
         article.last_reviewed_on = today
         article.next_review_due_on = next_review_due_on or today + REVIEW_INTERVAL
         article.save()
-        _log(article, by, f"Approved revision {revision.number} ({revision.content_hash[:12]}).")
+        _log(
+            article, by, f"Approved revision {revision.number} ({revision.content_hash[:12]}).", now
+        )
     return article
 
 
@@ -475,7 +484,7 @@ def publish(article, *, by, now=None):
         article.status = Status.PUBLISHED
         article.first_published_at = article.first_published_at or now
         article.save()
-        _log(article, by, f"Published revision {revision.number}.")
+        _log(article, by, f"Published revision {revision.number}.", now)
     return article
 
 
@@ -496,7 +505,7 @@ def unpublish(article, *, by, now=None):
             article.draft = live
         article.status = Status.UNPUBLISHED
         article.save()
-        _log(article, by, f"Unpublished revision {live.number}.")
+        _log(article, by, f"Unpublished revision {live.number}.", now)
     return article
 
 

@@ -194,6 +194,8 @@ def load_articles(users, now=None):
         status = record["status"]
         if status in ("published", "in_review"):
             when = now - timedelta(days=record.get("published_days_ago") or 0)
+            # Back-date the whole story, so the history and dossiers read as they would have.
+            article.revisions.update(created_at=when - timedelta(days=3))
             workflow.submit_for_review(article, by=author, now=when - timedelta(days=2))
             article.refresh_from_db()
             if status == "published":
