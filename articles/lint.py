@@ -23,6 +23,9 @@ Sentences
 Cited sentences
     A sentence containing a marker such as ``[@key]``, ``[@a; @b]`` or ``[@key, table 2]``
     anywhere is cited and never flagged; so is every cell of a table row where any cell cites.
+    A cited source note ("These figures come from ... [@key]", "Source: [@key]") also covers
+    the percentages and statistics since the last citation or heading, as in a list of
+    figures followed by where they come from; it does not cover any other kind of claim.
 
 What reads like a claim (in order of preference when a sentence matches several)
     evidence_appeal  "studies show", "a 2017 review found", "Smith et al. found", "clinically
@@ -85,7 +88,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
@@ -115,20 +118,19 @@ class Finding:
 
 def uncited_claims(text: str) -> list[Finding]:
     """Findings for the sentences of a Markdown body that read like uncited health claims."""
-    findings: list[Finding] = []
-    previous = ""  # the sentence before, which may name what "it" is
+    scan = _Scan()
     lines = _SourceLines(text)
     for kind, inlines in _blocks(_md.parse(text)):
         proses = [_Prose(inline, lines) for inline in inlines]
         if kind != "row":
-            previous = _check_block(proses[0], kind, previous, findings)
+            _check_block(proses[0], kind, scan)
         elif not any(_MARKER.search(prose.text) for prose in proses):
             # A table row is one statement: its other cells are the context of each cell, and
             # one citation anywhere in the row covers all of it.
             for prose in proses:
                 others = " ".join(other.text for other in proses if other is not prose)
-                _check_block(prose, kind, others, findings)
-    return findings
+                _check_block(prose, kind, scan, previous=others)
+    return scan.findings
 
 
 # -- Reading Markdown ---------------------------------------------------------------------------
@@ -475,6 +477,27 @@ _WORK_CLAIM_AFTER = re.compile(
     re.IGNORECASE,
 )
 _HOW_WHAT_BEFORE = re.compile(r"\b(?:how|what|whatever)\b", re.IGNORECASE)
+_CLAUSE_WORD = r"(?:if|when|whether|because|before|after|while|unless|until|so|then)\b"
+_NOUN_BEFORE = re.compile(
+    r"\b(?:get|gets|got|getting|seek|seeking|find|need|needs|urgent|medical|emergency"
+    r"|immediate|professional|expert|specialist|for|no|some|extra|more|your|our|the|a)\s+\Z",
+    re.IGNORECASE,
+)
+_NEGATED_VERB = re.compile(r"\b(?:not|never|no|cannot|fail(?:ed|s)?\s+to)\b|n't\b", re.IGNORECASE)
+
+
+def _evidence_is_asserted(reading: _Reading, match: re.Match[str]) -> bool:
+    """ "Reviews do not all agree" and "what studies found" report no finding."""
+    if _NEGATED_VERB.search(match.group()):
+        return False
+    clause_start = reading.clause_start(match.start())
+    return not reading.occurs_between(_HOW_WHAT_BEFORE, clause_start, match.start())
+
+
+def _is_a_verb(reading: _Reading, match: re.Match[str]) -> bool:
+    """ "Get urgent help" and "the treatment" are nouns, not something a therapy does."""
+    before = reading.sentence[max(0, match.start() - 30) : match.start()]
+    return not _NOUN_BEFORE.search(before)
 
 
 def _works_is_claim(reading: _Reading, match: re.Match[str]) -> bool:
@@ -500,6 +523,7 @@ _RULES = (
         r"(?:show|shows|showed|shown|prove|proves|proved|proven|demonstrate[sd]?|confirm(?:s|ed)?"
         r"|found|finds?"
         r"|suggest(?:s|ed)?|indicate[sd]?|support(?:s|ed)?|reported|agree[sd]?)\b",
+        accept=_evidence_is_asserted,
     ),
     _rule(
         "evidence_appeal",
@@ -613,10 +637,6 @@ _RULES = (
         r"|\b(?:notice[sd]?|noticing|see|sees|seeing|saw|feel|feels|felt|experience[sd]?"
         r"|expect|report(?:s|ed)?|show(?:s|ed)?)\s+(?:an?\s+|some\s+|real\s+|significant\s+"
         r"|big\s+|great\s+|lasting\s+|fast\s+|quick\s+){0,2}(?:improvements?|difference|results)\b"
-        r"|\b(?:treats?|treated|treating|helps?|helped|helping)\s+(?:[\w'%-]+\s+){0,5}?"
-        rf"(?:{_CONDITION})\b"
-        r"|\bhelp(?:s|ed)?\s+(?:\w+\s+){0,2}?(?:get\s+)?back\s+(?:to\s+(?:work|normal|sport"
-        r"|running|everyday)|on\s+(?:my|your|their)\s+feet)\b"
         rf"|\b(?:{_CONDITION}|it)\s+(?:had\s+|has\s+|have\s+|was\s+|were\s+|is\s+)?"
         r"(?:gone|disappeared|vanished|went\s+away|cleared(?:\s+up)?)\b"
         r"|\bpain[- ]free\b|\bfeel(?:s|ing)?\s+better\b|\brecover\w*\s+(?:faster|quicker|sooner)\b"
@@ -624,6 +644,14 @@ _RULES = (
         r"|\b(?:re)?balances?\s+(?:\w+\s+){0,3}?(?:qi|chi|energy|meridians|hormones)\b"
         r"|\bdetox\w*\b|\bworks?\s+wonders\b|\bbenefit(?:s|ed|ing)?\s+from\b"
         r"|\b(?:heals?|healed)\b",
+    ),
+    _rule(
+        "efficacy_word",
+        r"\b(?:treats?|treated|treating|helps?|helped|helping)\s+"
+        rf"(?:(?!{_CLAUSE_WORD})[\w'%-]+\s+){{0,5}}?(?:{_CONDITION})\b"
+        r"|\bhelp(?:s|ed)?\s+(?:\w+\s+){0,2}?(?:get\s+)?back\s+(?:to\s+(?:work|normal|sport"
+        r"|running|everyday)|on\s+(?:my|your|their)\s+feet)\b",
+        accept=_is_a_verb,
     ),
     _rule(
         "efficacy_word",
@@ -665,7 +693,7 @@ _WORDS = re.compile(r"[\w'-]+")
 _FRAME = re.compile(
     r"\b(?:cannot|can't|can\s+not|won't|will\s+not|do\s+not|don't|does\s+not|doesn't|not)\s+"
     r"(?:\w+\s+)?(?:promise|guarantee|claim|say|predict|know|tell|be\s+sure|be\s+certain"
-    r"|assume|pretend|suggest|imply)\b"
+    r"|assume|pretend|suggest|imply|show|prove|mean|establish)\b"
     r"|\bno\s+(?:\w+\s+)?(?:guarantee|promise|evidence|proof|way\s+of\s+knowing)\b"
     r"|\b(?:little|limited|weak|insufficient|inconclusive|mixed|conflicting|not\s+enough|poor"
     r"|low-quality|low\s+quality|no\s+good|no\s+reliable|no\s+strong|no\s+clear)\s+"
@@ -706,14 +734,39 @@ _HEADING_TOPIC = re.compile(
 _DID_YOU_KNOW = re.compile(r"\W*did\s+you\s+know\b", re.IGNORECASE)
 
 
-def _check_block(prose: _Prose, kind: str, previous: str, findings: list[Finding]) -> str:
-    """Add a finding for each uncited claim in one block; return the block's last sentence."""
+@dataclass
+class _Scan:
+    findings: list[Finding] = field(default_factory=list)
+    previous: str = ""  # the sentence before, which may name what "it" is
+    uncited_from: int = 0  # findings from here on come after the last citation or heading
+
+
+# "These figures come from a survey of 9,000 patients [@key]." cites the numbers before it.
+_SOURCE_NOTE = re.compile(
+    r"\W*(?:(?:these|those|the|all\s+these|all)\s+(?:figures|numbers|statistics|rates|data"
+    r"|results|findings|percentages)\b|sources?\b)",
+    re.IGNORECASE,
+)
+_NUMERIC = frozenset({"percentage", "statistic"})
+
+
+def _check_block(prose: _Prose, kind: str, scan: _Scan, previous: str | None = None) -> None:
+    """Add a finding for each uncited claim in one block; `previous` overrides the context."""
     text = prose.text
     line, counted_to = prose.first_line, 0
+    if kind == "heading":
+        scan.uncited_from = len(scan.findings)
     for start, end in _sentences(text):
         sentence = text[start:end]
-        if not _MARKER.search(sentence):
-            verdict = _judge(sentence.translate(_QUOTES), previous, is_heading=kind == "heading")
+        if _MARKER.search(sentence):
+            if _SOURCE_NOTE.match(sentence):
+                pending = scan.findings[scan.uncited_from :]
+                del scan.findings[scan.uncited_from :]
+                scan.findings.extend(f for f in pending if f.code not in _NUMERIC)
+            scan.uncited_from = len(scan.findings)
+        else:
+            context = scan.previous if previous is None else previous
+            verdict = _judge(sentence.translate(_QUOTES), context, is_heading=kind == "heading")
             if verdict:
                 code, words = verdict
                 raw_start, raw_end = prose.starts[start], prose.ends[end - 1]
@@ -725,10 +778,9 @@ def _check_block(prose: _Prose, kind: str, previous: str, findings: list[Finding
                     line=line,
                     code=code,
                 )
-                findings.append(finding)
-        if kind != "row":
-            previous = sentence
-    return previous
+                scan.findings.append(finding)
+        if previous is None:
+            scan.previous = sentence
 
 
 _OPENING_MARKUP = frozenset("*_~[")

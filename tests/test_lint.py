@@ -73,6 +73,10 @@ NOT_FLAGGED = [
     "Booking online is quicker than phoning.",
     "Many patients come to us hoping for a cure.",
     "Please wear loose clothing so we can reach your lower back.",
+    "This page explains what recent studies found about needling and back pain.",
+    "Some reviews do not agree on how much acupuncture helps.",
+    "One good result cannot show that acupuncture is safe for everyone.",
+    "Get urgent help if your back pain comes with numbness in both legs.",
     "In a 2009 trial, needling reduced back pain more than usual care [@cherkin2009].",
     "Dr. Patel et al. found that acupuncture eased back pain in 600 adults [@patel2015].",
 ]
@@ -164,6 +168,22 @@ def test_marker_anywhere_in_the_sentence_suppresses(text):
 def test_marker_covers_only_its_own_sentence():
     text = "Acupuncture relieves back pain [@cherkin2009]. It also improves sleep."
     assert [f.sentence for f in uncited_claims(text)] == ["It also improves sleep."]
+
+
+def test_a_source_note_cites_the_figures_before_it():
+    text = (
+        "In our survey of patients with back pain:\n\n"
+        "- about 1 in 4 felt drowsy after needling\n"
+        "- 12% had mild back pain where a needle went in\n"
+        "- acupuncture cured their sciatica\n\n"
+        "These figures come from a survey of 3,000 patients [@white2001].\n"
+    )
+    assert [f.code for f in uncited_claims(text)] == ["cure_claim"]
+
+
+def test_a_source_note_does_not_reach_past_a_heading():
+    text = "## Side effects\n\n12% had back pain.\n\n## Survey\n\nThese figures are ours [@x]."
+    assert [f.code for f in uncited_claims(text)] == ["percentage"]
 
 
 def test_marker_in_a_code_span_does_not_cite():
