@@ -536,7 +536,8 @@ _RULES = (
         r"|evidence|a\s+study)\b"
         r"|\b(?:doctors|experts|gps|scientists|physiotherapists|guidelines|nice|the\s+nhs"
         r"|the\s+who|world\s+health\s+organi[sz]ation)\s+(?:now\s+|all\s+)?(?:recommend|agree"
-        r"|endorse|approve)s?\b",
+        r"|endorse|approve|recogni[sz]e|accept)s?\b"
+        r"|\b(?:is|are)\s+(?:\w+ly\s+)?proven(?=\s*[.!,;:]|\s*$)",
     ),
     _rule(
         "guarantee",
@@ -623,7 +624,8 @@ _RULES = (
     ),
     _rule(
         "efficacy_word",
-        r"\b(?:relieves?|relieving|alleviates?|alleviated|alleviating|soothes|eases|eased)\b"
+        r"\b(?:relieves?|relieved|relieving|alleviates?|alleviated|alleviating|soothes|eases"
+        r"|eased)\b"
         rf"|\bease\s+{_GAP}(?:{_CONDITION})\b"
         r"|\b(?:provides?|provided|offers?|gives?|brings?|delivers?|gets?|got|finds?|found"
         r"|experienced?|feel|felt|achieved?|lasting|fast|instant|quick|rapid|immediate|long-term"
@@ -637,11 +639,23 @@ _RULES = (
         r"|\b(?:notice[sd]?|noticing|see|sees|seeing|saw|feel|feels|felt|experience[sd]?"
         r"|expect|report(?:s|ed)?|show(?:s|ed)?)\s+(?:an?\s+|some\s+|real\s+|significant\s+"
         r"|big\s+|great\s+|lasting\s+|fast\s+|quick\s+){0,2}(?:improvements?|difference|results)\b"
-        rf"|\b(?:{_CONDITION}|it)\s+(?:had\s+|has\s+|have\s+|was\s+|were\s+|is\s+)?"
-        r"(?:gone|disappeared|vanished|went\s+away|cleared(?:\s+up)?)\b"
+        rf"|\b(?:{_CONDITION})\s+(?:(?:had|has|have|was|were|is|will|should|may|can|could)"
+        r"\s+)?(?:gone|disappeared|vanished|went\s+away|cleared(?:\s+up)?|improved?|eased"
+        r"|got\s+better|get\s+better|settled|go\s+away)\b"
+        rf"|\b(?:fewer|less|reduced|lower)\s+(?:\w+\s+)?(?:{_REDUCIBLE})\b"
+        r"|\b(?:be|been|is|are|was|were)\s+(?:\w+ly\s+)?(?:treated|managed|helped|eased"
+        r"|relieved|cured|improved)\s+(?:with|by)\b"
+        r"|\brespond(?:s|ed)?\s+(?:\w+ly\s+)?(?:well|quickly|positively)\s+to\b"
+        r"|\bswear\s+by\b|\broot\s+causes?\b"
+        rf"|\b(?:say\s+goodbye\s+to|no\s+more|end\s+your|beat|banish|conquer)\s+{_GAP}"
+        rf"(?:{_CONDITION})\b"
+        rf"|\bfix(?:es|ed)?\s+{_GAP}(?:back|neck|{_CONDITION})\b"
+        r"|\b(?:avoid|delay|prevent)\s+(?:\w+\s+)?(?:surgery|an\s+operation|operations"
+        r"|injections|painkillers|medication)\b"
         r"|\bpain[- ]free\b|\bfeel(?:s|ing)?\s+better\b|\brecover\w*\s+(?:faster|quicker|sooner)\b"
         r"|\bspeeds?\s+up\s+(?:\w+\s+)?(?:recovery|healing)\b"
-        r"|\b(?:re)?balances?\s+(?:\w+\s+){0,3}?(?:qi|chi|energy|meridians|hormones)\b"
+        r"|\b(?:(?:re)?balances?|unblocks?|unblocking)\s+(?:\w+\s+){0,3}?(?:qi|chi|energy"
+        r"|meridians|hormones|channels)\b"
         r"|\bdetox\w*\b|\bworks?\s+wonders\b|\bbenefit(?:s|ed|ing)?\s+from\b"
         r"|\b(?:heals?|healed)\b",
     ),

@@ -41,6 +41,10 @@ FLAGGED = [
     ("Serious side effects from needling are rare.", "safety_claim"),
     ("Our clinic has helped thousands of patients with back pain.", "efficacy_word"),
     ("Painkillers work for some people, but acupuncture works for most.", "efficacy_word"),
+    ("Chronic back pain can be relieved by acupuncture.", "efficacy_word"),
+    ("Patients treated with needling needed fewer painkillers.", "efficacy_word"),
+    ("Say goodbye to back pain.", "efficacy_word"),
+    ("The World Health Organization recognises acupuncture for back pain.", "evidence_appeal"),
 ]
 
 NOT_FLAGGED = [
@@ -77,6 +81,8 @@ NOT_FLAGGED = [
     "Some reviews do not agree on how much acupuncture helps.",
     "One good result cannot show that acupuncture is safe for everyone.",
     "Get urgent help if your back pain comes with numbness in both legs.",
+    "Tell us if your back pain has eased since your last visit.",
+    "The fee will go on your invoice, and we work with most insurers.",
     "In a 2009 trial, needling reduced back pain more than usual care [@cherkin2009].",
     "Dr. Patel et al. found that acupuncture eased back pain in 600 adults [@patel2015].",
 ]
