@@ -89,6 +89,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
@@ -444,8 +445,8 @@ class _Rule:
     accept: Callable[[_Reading, re.Match[str]], bool] | None = None
 
 
-def _rule(code: str, pattern: str, **options: object) -> _Rule:
-    return _Rule(code, re.compile(pattern, re.IGNORECASE), **options)  # type: ignore[arg-type]
+def _rule(code: str, pattern: str, **options: Any) -> _Rule:
+    return _Rule(code, re.compile(pattern, re.IGNORECASE), **options)
 
 
 _WORD_NUMBER = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten"
