@@ -313,7 +313,7 @@ def test_linter_flags_uncited_claims_in_the_demo_draft(settings, client):
     assert "read like health claims but have no citation" in html
 
 
-def test_demo_article_in_review_has_mixed_verdicts(settings):
+def test_demo_article_in_review_has_mixed_verdicts_and_linter_warnings(settings):
     settings.DEBUG = True
     call_command("demo", "--no-serve", verbosity=0)
     article = Article.objects.get(status=Status.IN_REVIEW)
@@ -321,6 +321,7 @@ def test_demo_article_in_review_has_mixed_verdicts(settings):
         Citation.objects.filter(claim__revision=article.draft).values_list("verdict", flat=True)
     )
     assert {Verdict.SUPPORTS, Verdict.OVERSTATED} <= verdicts
+    assert len(workflow.open_lint_findings(article)) >= 1
     reviewer = article.reviewer
     problems = workflow.approval_problems(refresh(article), reviewer)
     assert any("lack a “supports” verdict" in problem for problem in problems)
