@@ -72,8 +72,10 @@ def test_studies_have_required_fields_and_valid_types(studies):
         assert set(study) == STUDY_FIELDS, study.get("key")
         for field in STRING_FIELDS:
             assert isinstance(study[field], str), (study["key"], field)
-        for field in ("key", "authors", "title", "journal", "url", "finding"):
+        for field in ("key", "authors", "title", "journal", "finding"):
             assert study[field].strip(), (study["key"], field)
+        # Only links to publishers, registries and official pages, never file-sharing copies.
+        assert not re.search(r"scribd|kipdf|docslib", study["url"]), study["key"]
         assert study["study_type"] in STUDY_TYPES, study["key"]
         assert re.fullmatch(r"[A-Za-z0-9_-]+", study["key"])
         # Undated agency web pages keep an unknown year as null rather than a guess.
