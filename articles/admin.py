@@ -1,8 +1,10 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -88,9 +90,28 @@ class StudyAdmin(admin.ModelAdmin):
         (_("Retraction"), {"fields": ["is_retracted", "retraction_note"]}),
     ]
 
+    # What patients read about a study, and whether it may support claims at all, is a
+    # clinical judgement: only reviewers change it once the study exists.
+    verified_fields = ["study_type", "finding", "is_retracted", "retraction_note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("articles.verify_study"):
+            fields += self.verified_fields
+        return fields
+
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, study):
         return study.title if len(study.title) <= 80 else study.title[:79] + "…"
+
+
+def future_date(value):
+    """The date in `value` (YYYY-MM-DD) if it is after today, else None."""
+    try:
+        due = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return due if due > timezone.localdate() else None
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -143,6 +164,26 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = [*super().get_readonly_fields(request, obj), "reviewer"]
+        if obj is not None:
+            fields.append("author")
+            if obj.first_published_at:
+                # Patients, feeds and search engines know the published address.
+                fields.append("slug")
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True)
+                .filter(Q(groups__name="Authors") | Q(is_superuser=True))
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
         # Text under review or approved is frozen: nobody edits it in place.
@@ -237,15 +278,23 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     def run_transition(self, request, queryset, name):
         """Apply one workflow step to each article; report successes and each refusal."""
         transition = workflow.TRANSITIONS[name]
+        options = {}
+        if name == "request_changes":
+            options["comment"] = request.POST.get("comment", "")
+        if name == "approve" and request.POST.get("next_review_due_on"):
+            due = future_date(request.POST["next_review_due_on"])
+            if due is None:
+                self.message_user(
+                    request,
+                    _("Approve refused: the next review date must be a future date (YYYY-MM-DD)."),
+                    messages.ERROR,
+                )
+                return
+            options["next_review_due_on"] = due
         done = []
         for article in queryset.select_related("draft", "live_revision"):
             try:
-                if name == "request_changes":
-                    transition.function(
-                        article, by=request.user, comment=request.POST.get("comment", "")
-                    )
-                else:
-                    transition.function(article, by=request.user)
+                transition.function(article, by=request.user, **options)
             except workflow.WorkflowRefused as refusal:
                 self.message_user(
                     request, f"{transition.label} refused for {refusal}", messages.ERROR

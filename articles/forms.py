@@ -46,7 +46,8 @@ class ArticleAdminForm(forms.ModelForm):
 
     class Meta:
         model = Article
-        fields = ["slug", "topic", "author", "reviewer"]
+        # The reviewer is never typed in: publishing records who approved the live text.
+        fields = ["slug", "topic", "author"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

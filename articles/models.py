@@ -95,6 +95,12 @@ class Study(models.Model):
     class Meta:
         ordering = ["key"]
         verbose_name_plural = _("studies")
+        permissions = [
+            (
+                "verify_study",
+                "Can change a study's type, plain-language finding and retraction status",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("doi"),
@@ -303,6 +309,11 @@ class ArticleRevision(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_hash = models.CharField(
         max_length=64, blank=True, help_text=_("Content hash of exactly what was approved.")
+    )
+    next_review_due_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("Set at approval: when this text must be reviewed again."),
     )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -32,7 +32,8 @@ class PageSitemap(Sitemap):
     priority = 0.5
 
     def items(self):
-        return ["home", "articles:list", "articles:evidence_list", "screening:intake"]
+        # The intake form is left out: it is marked noindex.
+        return ["home", "articles:list", "articles:evidence_list"]
 
     def location(self, name):
         return reverse(name)

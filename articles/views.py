@@ -2,7 +2,7 @@
 
 import json
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
@@ -148,6 +148,14 @@ def citation_data(study):
     return data
 
 
+def strongest_first():
+    """An ordering expression: guidelines, then reviews, trials … as StudyType lists them."""
+    return Case(
+        *(When(study_type=value, then=rank) for rank, value in enumerate(StudyType.values)),
+        default=len(StudyType.values),
+    )
+
+
 class StudyListView(ListView):
     """The study library for patients, optionally filtered by study type."""
 
@@ -160,7 +168,7 @@ class StudyListView(ListView):
         )
         studies = Study.objects.annotate(
             published_claims=Count("citations__claim", filter=live, distinct=True)
-        ).order_by("study_type", "-year", "key")
+        ).order_by(strongest_first(), "-year", "key")
         self.study_type = self.request.GET.get("type", "")
         if self.study_type in StudyType.values:
             studies = studies.filter(study_type=self.study_type)

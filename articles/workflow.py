@@ -205,7 +205,8 @@ def submit_for_review(article, *, by, now=None):
         revision.content_hash = revision.compute_content_hash()
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
         article.status = Status.IN_REVIEW
-        article.save(update_fields=["status", "updated_at"])
+        article.version += 1
+        article.save(update_fields=["status", "version", "updated_at"])
         _log(article, by, f"Submitted revision {revision.number} for review.", now)
     return article
 
@@ -336,7 +337,8 @@ def request_changes(article, *, by, comment=""):
             revision.approved_hash = ""
             revision.save(update_fields=["approved_by", "approved_at", "approved_hash"])
         article.status = Status.CHANGES_REQUESTED
-        article.save(update_fields=["status", "updated_at"])
+        article.version += 1
+        article.save(update_fields=["status", "version", "updated_at"])
         _log(article, by, f"Requested changes to revision {revision.number}.")
     return article
 
@@ -440,12 +442,15 @@ def approve(article, *, by, next_review_due_on=None, now=None):
         revision = article.draft
         revision.approved_by, revision.approved_at = by, now
         revision.approved_hash = revision.content_hash
-        revision.save(update_fields=["approved_by", "approved_at", "approved_hash"])
+        revision.next_review_due_on = next_review_due_on or today + REVIEW_INTERVAL
+        revision.save(
+            update_fields=["approved_by", "approved_at", "approved_hash", "next_review_due_on"]
+        )
+        # The article's reviewer and review dates describe the live text, so they change
+        # when this revision is published, not now.
         article.status = Status.APPROVED
-        article.reviewer = by
-        article.last_reviewed_on = today
-        article.next_review_due_on = next_review_due_on or today + REVIEW_INTERVAL
-        article.save()
+        article.version += 1
+        article.save(update_fields=["status", "version", "updated_at"])
         _log(
             article, by, f"Approved revision {revision.number} ({revision.content_hash[:12]}).", now
         )
@@ -483,6 +488,10 @@ def publish(article, *, by, now=None):
         article.draft = None
         article.status = Status.PUBLISHED
         article.first_published_at = article.first_published_at or now
+        article.reviewer = revision.approved_by
+        article.last_reviewed_on = timezone.localdate(revision.approved_at)
+        article.next_review_due_on = revision.next_review_due_on
+        article.version += 1
         article.save()
         _log(article, by, f"Published revision {revision.number}.", now)
     return article
@@ -503,7 +512,9 @@ def unpublish(article, *, by, now=None):
         if article.draft is None:
             # The last live text becomes the working copy, so staff can edit and resubmit it.
             article.draft = live
-        article.status = Status.UNPUBLISHED
+            article.status = Status.UNPUBLISHED
+        # Otherwise a newer draft keeps its own place in the workflow (draft, in review…).
+        article.version += 1
         article.save()
         _log(article, by, f"Unpublished revision {live.number}.", now)
     return article

@@ -215,3 +215,11 @@ def test_reference_shows_reviewer_certainty_in_plain_words(client, make_article)
 def test_undated_source_is_cited_as_no_date(make_study):
     study = make_study(authors="Health Agency", title="Fact sheet", journal="", year=None)
     assert study.ama_citation() == "Health Agency. Fact sheet. n.d."
+
+
+def test_evidence_library_lists_the_strongest_kinds_of_study_first(client, make_study):
+    make_study("survey", study_type=StudyType.CASE_SERIES, title="A survey")
+    make_study("guide", study_type=StudyType.GUIDELINE, title="A guideline")
+    make_study("trial", study_type=StudyType.RCT, title="A trial")
+    html = client.get("/evidence/").content.decode()
+    assert html.index("A guideline") < html.index("A trial") < html.index("A survey")

@@ -214,3 +214,32 @@ def test_read_only_change_page_shows_the_text_under_review(client, make_article,
     assert "A short summary." in html
     assert "Claim number 1 about back pain [@" in html
     assert 'name="body"' not in html  # not editable while in review
+
+
+def test_only_reviewers_change_what_patients_read_about_a_study(client, make_user, make_study):
+    study = make_study("cherkin2009", is_retracted=True, retraction_note="Withdrawn.")
+    url = reverse("admin:articles_study_change", args=[study.pk])
+    form = {
+        "key": "cherkin2009",
+        "study_type": StudyType.GUIDELINE,
+        "finding": "It cured everyone.",
+        "authors": "A B",
+        "title": "Corrected title",
+        "year": 2009,
+        "doi": "",
+        "pmid": "",
+        "citations-TOTAL_FORMS": 0,
+        "citations-INITIAL_FORMS": 0,
+    }
+    client.force_login(make_user("writer", groups=["Authors"]))
+    assert 'name="is_retracted"' not in client.get(url).content.decode()
+    assert client.post(url, form).status_code == 302
+    study.refresh_from_db()
+    assert study.title == "Corrected title"  # bibliographic details are the author's to fix
+    assert study.is_retracted and study.finding != "It cured everyone."
+    assert study.study_type == StudyType.RCT
+
+    client.force_login(make_user("doc", groups=["Medical reviewers"]))
+    client.post(url, {**form, "finding": "A fair finding.", "is_retracted": ""})
+    study.refresh_from_db()
+    assert not study.is_retracted and study.finding == "A fair finding."

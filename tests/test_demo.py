@@ -1,5 +1,6 @@
 """`manage.py demo`: loads content once, creates staff accounts, refuses production settings."""
 
+import os
 import re
 import subprocess
 import sys
@@ -94,3 +95,25 @@ def test_settings_without_secret_key_fail_loudly_when_debug_is_off(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_demo_never_touches_the_configured_database(tmp_path):
+    from clinic import devmode
+
+    env = {"DATABASE_URL": "postgres://clinic@db.example/production"}
+    devmode.enable_development_mode(env, env_file=tmp_path / "missing.env")
+    assert env["DATABASE_URL"] == devmode.DEMO_DATABASE_URL and env["DEBUG"] == "on"
+
+
+def test_demo_refuses_when_dotenv_sets_debug_off(tmp_path, monkeypatch):
+    from clinic import devmode
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("DEBUG=off\nSECRET_KEY=real-secret\n")
+    for name in ("DEBUG", "SECRET_KEY", "DATABASE_URL"):
+        # Set then delete, so monkeypatch restores whatever was there after the test.
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    with pytest.raises(SystemExit) as refused:
+        devmode.enable_development_mode(os.environ, env_file=env_file)
+    assert refused.value.code == 2

@@ -130,18 +130,60 @@ def test_approval_records_who_when_hash_and_review_dates(in_review, reviewer):
     review_everything(in_review, reviewer)
     workflow.approve(refresh(in_review), by=reviewer, next_review_due_on=date(2027, 6, 1))
     article = refresh(in_review)
-    assert article.status == Status.APPROVED and article.reviewer == reviewer
-    assert article.draft.approved_by == reviewer
-    assert article.draft.approved_hash == article.draft.compute_content_hash()
+    revision = article.draft
+    assert article.status == Status.APPROVED
+    assert revision.approved_by == reviewer and revision.approved_at is not None
+    assert revision.approved_hash == revision.compute_content_hash()
+    assert revision.next_review_due_on == date(2027, 6, 1)
+    assert LogEntry.objects.filter(object_id=str(article.pk), change_message__startswith="Approved")
+    # The byline and dates patients see change only when this text goes live.
+    assert article.reviewer is None and article.last_reviewed_on is None
+    workflow.publish(article, by=reviewer)
+    article = refresh(article)
+    assert article.reviewer == reviewer
     assert article.last_reviewed_on == timezone.localdate()
     assert article.next_review_due_on == date(2027, 6, 1)
-    assert LogEntry.objects.filter(object_id=str(article.pk), change_message__startswith="Approved")
+
+
+def test_approving_a_new_draft_leaves_the_live_byline_alone(client, make_article, make_reviewer):
+    first, second = make_reviewer("first"), make_reviewer("second")
+    article = make_article(reviewer=first)
+    live_dates = (article.last_reviewed_on, article.next_review_due_on)
+    workflow.save_draft(
+        refresh(article),
+        title="New",
+        summary="s",
+        body=article.live_revision.body,
+        by=article.author,
+    )
+    workflow.submit_for_review(refresh(article), by=article.author)
+    workflow.approve(refresh(article), by=second, next_review_due_on=date(2030, 1, 1))
+    article = refresh(article)
+    assert article.reviewer == first
+    assert (article.last_reviewed_on, article.next_review_due_on) == live_dates
+    html = client.get(article.get_absolute_url()).content.decode()
+    assert first.reviewer_profile.display_name in html
+    assert second.reviewer_profile.display_name not in html
+
+
+def test_next_review_date_is_chosen_at_approval_and_checked(client, in_review, reviewer):
+    review_everything(in_review, reviewer)
+    client.force_login(reviewer)
+    change_url = reverse("admin:articles_article_change", args=[in_review.pk])
+    response = client.post(
+        change_url, {"_transition_approve": "1", "next_review_due_on": "2020-01-01"}, follow=True
+    )
+    assert "next review date must be a future date" in response.content.decode()
+    assert refresh(in_review).status == Status.IN_REVIEW
+    client.post(change_url, {"_transition_approve": "1", "next_review_due_on": "2027-02-28"})
+    assert refresh(in_review).draft.next_review_due_on == date(2027, 2, 28)
 
 
 def test_default_next_review_is_twelve_months(in_review, reviewer):
     review_everything(in_review, reviewer)
     workflow.approve(refresh(in_review), by=reviewer)
-    assert refresh(in_review).next_review_due_on == timezone.localdate() + timedelta(days=365)
+    expected = timezone.localdate() + timedelta(days=365)
+    assert refresh(in_review).draft.next_review_due_on == expected
 
 
 def test_edit_to_published_article_stays_private_until_approved_and_published(
@@ -351,3 +393,68 @@ def test_review_due_filters_and_reminders(client, make_article, reviewer):
     mail.outbox.clear()
     call_command("review_reminders", "--dry-run")
     assert mail.outbox == []
+
+
+def test_author_cannot_set_the_reviewer_or_move_a_published_article(client, make_article):
+    article = make_article(title="Live one")
+    author = article.author
+    client.force_login(author)
+    change_url = reverse("admin:articles_article_change", args=[article.pk])
+    html = client.get(change_url).content.decode()
+    assert 'name="reviewer"' not in html and 'name="slug"' not in html
+    assert 'name="author"' not in html
+    response = client.post(
+        change_url,
+        {
+            "title": "Live one",
+            "slug": "somewhere-else",
+            "summary": "s",
+            "body": article.live_revision.body,
+            "reviewer": author.pk,
+            "author": author.pk,
+            "base_version": refresh(article).version,
+        },
+    )
+    assert response.status_code == 302
+    article = refresh(article)
+    assert article.reviewer != author and article.slug != "somewhere-else"
+
+
+def test_unpublishing_during_review_keeps_the_review_going(client, make_article, reviewer):
+    article = make_article(reviewer=reviewer)
+    workflow.save_draft(
+        refresh(article),
+        title="v2",
+        summary="s",
+        body=article.live_revision.body,
+        by=article.author,
+    )
+    workflow.submit_for_review(refresh(article), by=article.author)
+    workflow.unpublish(refresh(article), by=reviewer)
+    article = refresh(article)
+    assert article.status == Status.IN_REVIEW and not article.is_published()
+    workflow.approve(article, by=reviewer)
+    workflow.publish(refresh(article), by=reviewer)
+    assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_a_stale_form_cannot_undo_a_submission(client, make_article):
+    article = make_article(status="draft", title="Draft text")
+    change_url = reverse("admin:articles_article_change", args=[article.pk])
+    started_at = refresh(article).version
+    workflow.submit_for_review(refresh(article), by=article.author)
+    client.force_login(article.author)
+    # The text is frozen now, so the stale edit is refused outright.
+    response = client.post(
+        change_url,
+        {
+            "title": "Draft text",
+            "slug": article.slug,
+            "summary": "s",
+            "body": "Changed.",
+            "base_version": started_at,
+        },
+    )
+    assert response.status_code == 403
+    assert refresh(article).status == Status.IN_REVIEW
+    assert refresh(article).draft.submitted_at is not None
