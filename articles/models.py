@@ -408,6 +408,11 @@ class Citation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     verdict_at = models.DateTimeField(null=True, blank=True)
+    # What the library said about the study when the revision was submitted, kept for audits.
+    study_type_as_reviewed = models.CharField(
+        max_length=30, choices=StudyType.choices, blank=True, editable=False
+    )
+    finding_as_reviewed = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["claim", "position"]

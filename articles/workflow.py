@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from .body import parse
@@ -204,6 +204,11 @@ def submit_for_review(article, *, by, now=None):
         revision.submitted_by, revision.submitted_at = by, now
         revision.content_hash = revision.compute_content_hash()
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
+        study = Study.objects.filter(pk=OuterRef("study_id"))
+        Citation.objects.filter(claim__revision=revision).update(
+            study_type_as_reviewed=Subquery(study.values("study_type")[:1]),
+            finding_as_reviewed=Subquery(study.values("finding")[:1]),
+        )
         article.status = Status.IN_REVIEW
         article.version += 1
         article.save(update_fields=["status", "version", "updated_at"])

@@ -426,3 +426,18 @@ def test_compare_against_nothing_shows_everything_as_added(client, reviewer, his
         response
     )
     assert '<tr class="diff-removed">' not in response.content.decode()
+
+
+def test_dossier_shows_the_study_finding_as_it_stood_at_review(client, make_article, make_user):
+    from articles.models import Study
+
+    article = make_article(citations=1)
+    study = Study.objects.get(citations__claim__revision=article.live_revision)
+    original = study.finding
+    Study.objects.filter(pk=study.pk).update(finding="A later rewrite of the finding.")
+    client.force_login(make_user(is_superuser=True))
+    url = reverse("admin:articles_article_dossier", args=[article.pk])
+    html = client.get(url).content.decode()
+    assert original in html
+    assert "The library's entry has changed since" in html
+    assert "A later rewrite of the finding." in html
