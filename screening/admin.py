@@ -12,8 +12,7 @@ from django.contrib.admin.filters import DateFieldListFilter
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -64,6 +63,16 @@ def record_access(request, submissions, kind) -> None:
     )
 
 
+def record_list_access(request) -> None:
+    """Log a list or search page: who, when, and the search words and filters used."""
+    query = "&".join(f"{key}={value}" for key, values in request.GET.lists() for value in values)
+    SubmissionAccess.objects.create(
+        user=request.user,
+        kind=AccessKind.SEARCHED if request.GET.get("q") else AccessKind.LISTED,
+        query=query[: SubmissionAccess._meta.get_field("query").max_length],
+    )
+
+
 class ClinicalOnly:
     """Every permission hook first requires clinical staff, then Django's own permission."""
 
@@ -87,10 +96,18 @@ class ClinicalOnly:
 class SubmissionNoteInline(ClinicalOnly, admin.TabularInline):
     model = SubmissionNote
     extra = 1
-    fields = ["text", "author", "created_at"]
-    readonly_fields = ["author", "created_at"]
+    fields = ["text", "written_by", "created_at"]
+    readonly_fields = ["written_by", "created_at"]
     verbose_name = _("staff note")
     verbose_name_plural = _("staff notes (added, never edited)")
+
+    @admin.display(description=_("by"))
+    def written_by(self, obj):
+        if obj.pk is None:
+            return ""
+        if obj.author is None:
+            return _("automatic")
+        return obj.author.get_username()
 
     def has_add_permission(self, request, obj=None):
         return is_clinical_staff(request.user) and request.user.has_perm(
@@ -140,7 +157,7 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     inlines = [SubmissionNoteInline]
     actions = ["export_csv", "export_fhir"]
     fieldsets = [
-        (_("Triage"), {"fields": ["outcome_badge", "flags_raised"]}),
+        (_("Triage"), {"fields": ["outcome_badge", "flags_raised", "later_attempt"]}),
         (_("Staff"), {"fields": ["status", "assignee"]}),
         (
             _("Contact details"),
@@ -166,9 +183,11 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     editable_fields = {"status", "assignee"}
 
     def get_ordering(self, request):
-        # Urgent submissions that nobody has acted on yet come first, then newest first.
+        # Urgent submissions that nobody has acted on yet come first, then newest first. A form
+        # resent with answers that were urgent counts as urgent: the patient was told so.
+        urgent = Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT)
         untouched_urgent = Case(
-            When(status=SubmissionStatus.NEW, outcome=Outcome.URGENT, then=Value(0)),
+            When(urgent, status=SubmissionStatus.NEW, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         )
@@ -200,6 +219,13 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
                 note.author = request.user
                 note.save()
 
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Only reached once the permission checks have passed; a 200 GET shows patients' names.
+        if request.method == "GET" and response.status_code == 200:
+            record_list_access(request)
+        return response
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if response.status_code == 200:
@@ -222,9 +248,10 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     def fhir_view(self, request, object_id):
         if not self.has_export_permission(request):
             raise PermissionDenied
-        submission = get_object_or_404(
-            IntakeSubmission.objects.select_related("questionnaire"), pk=object_id
-        )
+        # get_object() answers None for a malformed id ("abc") as for a missing one.
+        submission = self.get_object(request, object_id)
+        if submission is None:
+            raise Http404("No such submission")
         record_access(request, [submission], AccessKind.EXPORTED_FHIR)
         return fhir_download(
             fhir.response_resource(submission), f"intake-{submission.pk}-questionnaire-response"
@@ -296,13 +323,18 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
             Outcome.REVIEW: ("#6b3a00", "#fff4e5"),
             Outcome.ROUTINE: ("#14532d", "#e9f6ee"),
         }
-        ink, paper = colours[obj.outcome]
-        return format_html(
-            '<strong style="color:{};background:{};padding:0 .4em;border-radius:3px">{}</strong>',
-            ink,
-            paper,
-            obj.get_outcome_display(),
+        badge = (
+            '<strong style="color:{};background:{};padding:0 .4em;border-radius:3px">{}</strong>'
         )
+        html = format_html(badge, *colours[obj.outcome], obj.get_outcome_display())
+        if obj.current_outcome() != obj.outcome:
+            html += format_html(
+                ' → <span title="{}">' + badge + "</span>",
+                _("A later attempt with the same form gave this outcome"),
+                *colours[obj.escalated_outcome],
+                _("%(outcome)s on resending") % {"outcome": obj.get_escalated_outcome_display()},
+            )
+        return html
 
     @admin.display(description=_("age"), ordering="-submitted_at")
     def age(self, obj):
@@ -325,6 +357,33 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
                         flag["explanation"],
                     )
                     for flag in obj.flags
+                ),
+            ),
+        )
+
+    @admin.display(description=_("later attempt"))
+    def later_attempt(self, obj):
+        if obj.current_outcome() == obj.outcome:
+            return _("None more urgent")
+        labels = {answer["key"]: answer["question"] for answer in obj.answers}
+        return format_html(
+            "<p><strong>{}</strong></p><ul>{}</ul>",
+            _(
+                "On %(when)s the same form was sent again with changed answers that gave "
+                "“%(outcome)s”. The patient was shown that advice and asked to call the clinic "
+                "to update their answers. Nothing else was stored: the changed answers are in "
+                "the staff notes."
+            )
+            % {
+                "when": timezone.localtime(obj.escalated_at).strftime("%d/%m/%Y %H:%M"),
+                "outcome": obj.get_escalated_outcome_display(),
+            },
+            format_html_join(
+                "",
+                "<li><strong>{}</strong>: {}</li>",
+                (
+                    (flag["level"].upper(), labels.get(flag["key"], flag["key"]))
+                    for flag in obj.escalated_flags
                 ),
             ),
         )
@@ -393,6 +452,31 @@ def fhir_download(resource: dict, filename: str) -> JsonResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@admin.register(SubmissionAccess)
+class SubmissionAccessAdmin(ClinicalOnly, admin.ModelAdmin):
+    """The access log, read-only: who opened, exported, listed or searched submissions."""
+
+    list_display = ["at", "user", "kind", "submission_link", "query"]
+    list_filter = ["kind", ("at", DateFieldListFilter), "user"]
+    list_select_related = ["user"]
+    fields = ["at", "user", "kind", "submission_link", "query"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("submission"), ordering="submission")
+    def submission_link(self, obj):
+        if obj.submission_id is None:
+            return "-"
+        return format_html(
+            '<a href="{}">#{}</a>',
+            reverse("admin:screening_intakesubmission_change", args=[obj.submission_id]),
+            obj.submission_id,
+        )
 
 
 class DraftOnly:
@@ -505,7 +589,9 @@ class QuestionnaireAdmin(DraftOnly, admin.ModelAdmin):
         ]
 
     def fhir_view(self, request, object_id):
-        questionnaire = get_object_or_404(Questionnaire, pk=object_id)
+        questionnaire = self.get_object(request, object_id)
+        if questionnaire is None:
+            raise Http404("No such questionnaire")
         if not self.has_view_permission(request, questionnaire):
             raise PermissionDenied
         resource = fhir.questionnaire_resource(questionnaire, ClinicDetails.load().name)

@@ -41,6 +41,14 @@ class Outcome(models.TextChoices):
     ROUTINE = "routine", _("Routine")
 
 
+OUTCOME_RANK = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
+
+
+def is_more_urgent(outcome: str, than: str) -> bool:
+    """Whether `outcome` calls for quicker action than `than` (an empty `than` is least urgent)."""
+    return OUTCOME_RANK[outcome] > OUTCOME_RANK.get(than, -1)
+
+
 class Operator(models.TextChoices):
     IS = "is", _("answer is")
     INCLUDES = "includes", _("answers include")
@@ -431,6 +439,29 @@ class IntakeSubmission(models.Model):
     notified_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text=_("When staff were emailed.")
     )
+    notify_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When a worker took on sending the staff email (a lease, so only one sends)."),
+    )
+    escalated_outcome = models.CharField(
+        max_length=10,
+        choices=Outcome.choices,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "Set when the same form was sent again with changed answers that gave a more urgent "
+            "outcome: the patient was shown that advice and asked to call the clinic."
+        ),
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalated_flags = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("The flags the changed answers raised."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = IntakeSubmissionQuerySet.as_manager()
@@ -446,11 +477,21 @@ class IntakeSubmission(models.Model):
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone=""), name="intakesubmission_has_contact"
             ),
+            models.CheckConstraint(
+                condition=Q(escalated_outcome__in=["", *Outcome.values]),
+                name="intakesubmission_escalated_outcome_valid",
+            ),
         ]
 
     def __str__(self):
         # No name here: this text is copied into the admin's change log, which outlives purges.
         return f"Intake #{self.pk}"
+
+    def current_outcome(self) -> str:
+        """The most urgent advice the patient has been given for this form."""
+        if self.escalated_outcome and is_more_urgent(self.escalated_outcome, self.outcome):
+            return self.escalated_outcome
+        return self.outcome
 
 
 class SubmissionNote(models.Model):
@@ -474,23 +515,43 @@ class AccessKind(models.TextChoices):
     VIEWED = "viewed", _("Viewed")
     EXPORTED_CSV = "csv", _("Exported as CSV")
     EXPORTED_FHIR = "fhir", _("Exported as FHIR")
+    LISTED = "listed", _("Opened the list")
+    SEARCHED = "searched", _("Searched")
 
 
 class SubmissionAccess(models.Model):
-    """Who opened or exported a submission, and when."""
+    """Who opened, exported, listed or searched submissions, and when.
+
+    List and search views show names and contact details of many patients at once, so they are
+    logged too, with the search and filters used and no submission.
+    """
 
     submission = models.ForeignKey(
-        IntakeSubmission, on_delete=models.CASCADE, related_name="accesses"
+        IntakeSubmission, null=True, blank=True, on_delete=models.CASCADE, related_name="accesses"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=AccessKind.choices, default=AccessKind.VIEWED)
+    query = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text=_("For list and search views: the search words and filters used."),
+    )
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-at"]
-        verbose_name_plural = _("submission accesses")
+        verbose_name = _("submission access")
+        verbose_name_plural = _("submission access log")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=[AccessKind.LISTED, AccessKind.SEARCHED])
+                | Q(submission__isnull=False),
+                name="submissionaccess_has_submission",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.user} {self.get_kind_display().lower()} {self.submission} at {self.at}"
+        what = self.submission or self.query or _("the list")
+        return f"{self.user} {self.get_kind_display().lower()} {what} at {self.at}"

@@ -3,14 +3,20 @@
 Tasks run in `manage.py db_worker` (django-tasks-db). The email names the triage outcome and links
 to the admin; it never carries the patient's name or answers, because email is not a safe place
 for health data.
+
+Several tasks may exist for one submission (a retry chain, and a re-queue by
+`send_intake_notifications`), so a task first claims the submission with a conditional UPDATE
+and sends only if the claim succeeded. A claim is a lease: if the worker dies while holding it,
+another may take over after CLAIM_LEASE (the email may then go out twice, never not at all).
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +28,8 @@ from .models import IntakeSubmission, Outcome
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Longer than sending one email can take (connection and SMTP timeouts included).
+CLAIM_LEASE = timedelta(minutes=15)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -58,6 +66,29 @@ def compose(submission: IntakeSubmission) -> tuple[str, str]:
     return subject, "\n".join(lines)
 
 
+def claim(submission_id: int) -> datetime | None:
+    """Take on sending the email for this submission; None if it is sent or another task has it.
+
+    The UPDATE is atomic on its own (PostgreSQL re-checks the WHERE clause after waiting for a
+    competing update's lock), and commits at once so other workers see the claim while this one
+    sends.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = (
+            IntakeSubmission.objects.filter(pk=submission_id, notified_at__isnull=True)
+            .filter(Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - CLAIM_LEASE))
+            .update(notify_claimed_at=now)
+        )
+    return now if claimed else None
+
+
+def release(submission_id: int, claimed_at: datetime) -> None:
+    IntakeSubmission.objects.filter(pk=submission_id, notify_claimed_at=claimed_at).update(
+        notify_claimed_at=None
+    )
+
+
 @task()
 def notify_new_submission(submission_id: int, attempt: int = 1) -> str:
     submission = IntakeSubmission.objects.filter(pk=submission_id).first()
@@ -73,17 +104,25 @@ def notify_new_submission(submission_id: int, attempt: int = 1) -> str:
         )
         return "no recipient"
     subject, body = compose(submission)
+    claimed_at = claim(submission_id)
+    if claimed_at is None:
+        return "already sent or being sent"
     try:
         send_mail(subject, body, None, [to])
     except Exception:
-        if attempt < MAX_ATTEMPTS:
-            notify_new_submission.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
-                submission_id, attempt + 1
-            )
+        # Queue the retry before releasing the claim, so the sweeper never sees this submission
+        # as neither queued nor claimed and starts a second chain.
+        try:
+            if attempt < MAX_ATTEMPTS:
+                notify_new_submission.using(
+                    run_after=timezone.now() + retry_delay(attempt)
+                ).enqueue(submission_id, attempt + 1)
+        finally:
+            release(submission_id, claimed_at)
         logger.exception("Intake #%s: notification attempt %s failed", submission_id, attempt)
         raise
-    IntakeSubmission.objects.filter(pk=submission_id, notified_at__isnull=True).update(
-        notified_at=timezone.now()
+    IntakeSubmission.objects.filter(pk=submission_id).update(
+        notified_at=timezone.now(), notify_claimed_at=None
     )
     return "sent"
 

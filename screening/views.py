@@ -5,18 +5,17 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.csrf import csrf_protect
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
-from . import triage
+from . import submissions
 from .forms import IntakeForm
-from .models import FlagRule, IntakeSubmission, Outcome, Question, Questionnaire
-from .tasks import queue_notification
+from .models import IntakeSubmission, Outcome, Question, Questionnaire
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +23,28 @@ SESSION_KEY = "screening_results"
 # How long the browser that sent a form can come back to its result page.
 RESULT_VISIBLE_FOR = timedelta(hours=24)
 RESULTS_KEPT_IN_SESSION = 5
+# The form page's idempotency token, kept in the session: a page opened again (Back refetches
+# it, as the page is never cached) carries the same token, so sending it again stores nothing.
+# After a successful send the token is reused for RESEND_WINDOW, then a fresh form starts.
+FORM_SESSION_KEY = "screening_form"
+RESEND_WINDOW = timedelta(minutes=30)
+UNSENT_TOKEN_KEPT_FOR = timedelta(days=1)
 
 
 def intake_rate(group, request):
     return settings.INTAKE_RATE_LIMIT
+
+
+def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
+    """How many forms this address has stored in the current window (None: no limit applies)."""
+    return get_usage(
+        request,
+        group="screening.intake",
+        key="ip",
+        rate=intake_rate,
+        method="POST",
+        increment=increment,
+    )
 
 
 @csrf_protect
@@ -38,18 +55,13 @@ def intake(request):
     questions = Question.objects.filter(questionnaire=questionnaire).order_by("position")
 
     if request.method != "POST":
+        token, sent_at = form_token(request, fresh="new" in request.GET)
         form = IntakeForm(
-            initial={"token": uuid.uuid4(), "version": questionnaire.version},
+            initial={"token": token, "version": questionnaire.version},
             questionnaire=questionnaire,
             questions=questions,
         )
-        return private(render(request, "screening/intake_form.html", {"form": form}))
-
-    if is_ratelimited(
-        request, group="screening.intake", key="ip", rate=intake_rate, method="POST", increment=True
-    ):
-        logger.warning("Intake form rate limit reached")
-        return private(render(request, "screening/rate_limited.html", status=429))
+        return form_page(request, form, sent_at=sent_at)
 
     if request.POST.get("website"):
         # A person cannot see the honeypot field; only a bot fills it in. Store nothing, and
@@ -57,61 +69,72 @@ def intake(request):
         logger.info("Intake form honeypot filled in; nothing stored")
         return redirect("screening:received")
 
+    # Only stored forms count towards the limit: a patient correcting mistakes, or resending a
+    # form already stored, must not lock out everyone behind the same address.
+    usage = rate_limit_usage(request)
+    limited = usage is not None and usage["count"] >= usage["limit"]
     form = IntakeForm(request.POST, questionnaire=questionnaire, questions=questions)
     if not form.is_valid():
-        return private(render(request, "screening/intake_form.html", {"form": form}, status=400))
+        if limited:
+            return rate_limited(request, form, usage)
+        return form_page(request, form, status=400)
 
-    submission, created = save_submission(form, questionnaire)
-    if not created and str(submission.public_id) not in request.session.get(SESSION_KEY, {}):
-        # A resent form from another browser: confirm receipt, but never show its result.
-        return redirect("screening:received")
-    remember_result(request, submission)
-    return redirect("screening:result", public_id=submission.public_id)
+    token, previous = submissions.find_previous(form)
+    if previous is None:
+        if limited:
+            logger.warning("Intake form rate limit reached; answers shown again, not stored")
+            return rate_limited(request, form, usage)
+        submission, created = submissions.store(form, token)
+        if created:
+            rate_limit_usage(request, increment=True)
+            mark_sent(request, form.cleaned_data["token"])
+            remember_result(request, submission)
+            return redirect("screening:result", public_id=submission.public_id)
+        previous = submission
+    return resent(request, form, previous)
 
 
-def save_submission(
-    form: IntakeForm, questionnaire: Questionnaire
-) -> tuple[IntakeSubmission, bool]:
-    """Store the form once per token, with its triage and its queued notification."""
-    token = form.cleaned_data["token"]
-    if existing := IntakeSubmission.objects.filter(token=token).first():
-        return existing, False
-    answers = form.answers()
-    rules = FlagRule.objects.filter(questionnaire=questionnaire)
-    result = triage.evaluate(form.questions, rules, answers, timezone.localdate())
+def resent(request, form: IntakeForm, submission: IntakeSubmission):
+    """The same form again: store nothing, but never hide advice its new answers call for."""
+    answers, result = submissions.evaluate(form)
+    changed = submissions.changes(submission, form, answers)
+    if changed:
+        questions = {question.key: question.text for question in form.questions}
+        submissions.record_changed_resend(submission, result, changed, questions)
+    if can_see_result(request, submission.public_id):
+        url = reverse("screening:result", kwargs={"public_id": submission.public_id})
+        return redirect(f"{url}?changed=1" if changed else url)
+    if changed and result.outcome == Outcome.URGENT:
+        # Another browser resent this form with urgent answers: show the advice its own answers
+        # call for, and nothing of the stored form.
+        context = result_context(result.outcome, submissions.flag_records(result), changed=True)
+        return private(render(request, "screening/result.html", context))
+    # Another browser resent the form: confirm receipt, but never show the stored result.
+    return redirect("screening:received")
+
+
+def form_token(request, *, fresh: bool) -> tuple[uuid.UUID, datetime | None]:
+    """The token for a form page, and when a form with it was sent (None if not yet)."""
     now = timezone.now()
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            submission = IntakeSubmission.objects.create(
-                token=token,
-                questionnaire=questionnaire,
-                submitted_at=now,
-                full_name=data["full_name"],
-                email=data["email"],
-                phone=data["phone"],
-                preferred_contact=data["preferred_contact"],
-                answers=form.answer_snapshot(answers),
-                flags=[
-                    {
-                        "level": flag.level,
-                        "key": flag.question_key,
-                        "explanation": flag.explanation,
-                    }
-                    for flag in result.flags
-                ],
-                outcome=result.outcome,
-                consent_text=form.consent_text(),
-                consented_at=now,
-            )
-            queue_notification(submission)
-    except IntegrityError:
-        # The same form arrived twice at once (double click): the other request stored it.
-        submission = IntakeSubmission.objects.filter(token=token).first()
-        if submission is None:
-            raise
-        return submission, False
-    return submission, True
+    entry = request.session.get(FORM_SESSION_KEY)
+    if entry and not fresh:
+        if entry["sent_at"] is None:
+            if now - datetime.fromisoformat(entry["issued_at"]) < UNSENT_TOKEN_KEPT_FOR:
+                return uuid.UUID(entry["token"]), None
+        elif now - (sent_at := datetime.fromisoformat(entry["sent_at"])) < RESEND_WINDOW:
+            return uuid.UUID(entry["token"]), sent_at
+    token = uuid.uuid4()
+    request.session[FORM_SESSION_KEY] = {
+        "token": str(token),
+        "issued_at": now.isoformat(),
+        "sent_at": None,
+    }
+    return token, None
+
+
+def mark_sent(request, token: uuid.UUID) -> None:
+    now = timezone.now().isoformat()
+    request.session[FORM_SESSION_KEY] = {"token": str(token), "issued_at": now, "sent_at": now}
 
 
 def remember_result(request, submission: IntakeSubmission) -> None:
@@ -121,22 +144,57 @@ def remember_result(request, submission: IntakeSubmission) -> None:
     request.session[SESSION_KEY] = dict(newest)
 
 
+def form_page(request, form: IntakeForm, *, status=200, sent_at=None, is_rate_limited=False):
+    context = {"form": form, "sent_at": sent_at, "rate_limited": is_rate_limited}
+    return private(render(request, "screening/intake_form.html", context, status=status))
+
+
+def rate_limited(request, form: IntakeForm, usage: dict):
+    """The filled-in form again, nothing stored, with the clinic's phone number at the top."""
+    response = form_page(request, form, status=429, is_rate_limited=True)
+    if usage["time_left"] > 0:
+        response["Retry-After"] = str(usage["time_left"])
+    return response
+
+
+def can_see_result(request, public_id) -> bool:
+    sent_at = request.session.get(SESSION_KEY, {}).get(str(public_id))
+    return (
+        sent_at is not None
+        and timezone.now() - datetime.fromisoformat(sent_at) <= RESULT_VISIBLE_FOR
+    )
+
+
 def result(request, public_id):
     """What to do next. Only the browser session that sent the form can open it."""
-    sent_at = request.session.get(SESSION_KEY, {}).get(str(public_id))
-    if sent_at is None or timezone.now() - datetime.fromisoformat(sent_at) > (RESULT_VISIBLE_FOR):
+    if not can_see_result(request, public_id):
         raise Http404("No such result in this browser session")
     submission = (
-        IntakeSubmission.objects.filter(public_id=public_id).only("outcome", "flags").first()
+        IntakeSubmission.objects.filter(public_id=public_id)
+        .only("outcome", "flags", "escalated_outcome", "escalated_flags", "submitted_at")
+        .first()
     )
     if submission is None:
         raise Http404("No such result")
-    context = {
-        "outcome": submission.outcome,
-        "Outcome": Outcome,
-        "explanations": list(dict.fromkeys(flag["explanation"] for flag in submission.flags)),
-    }
+    outcome = submission.current_outcome()
+    escalated = outcome != submission.outcome
+    context = result_context(
+        outcome,
+        submission.escalated_flags if escalated else submission.flags,
+        changed=escalated or request.GET.get("changed") == "1",
+        sent_at=submission.submitted_at,
+    )
     return private(render(request, "screening/result.html", context))
+
+
+def result_context(outcome: str, flags: list[dict], *, changed: bool, sent_at=None) -> dict:
+    return {
+        "outcome": outcome,
+        "Outcome": Outcome,
+        "explanations": list(dict.fromkeys(flag["explanation"] for flag in flags)),
+        "changed": changed,
+        "sent_at": sent_at,
+    }
 
 
 def received(request):

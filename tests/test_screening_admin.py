@@ -286,8 +286,84 @@ def test_every_screening_admin_page_opens_for_a_superuser(
     ]
     for url in urls:
         assert client.get(url).status_code == 200, url
+    for url in [
+        "/admin/screening/submissionaccess/",
+        f"/admin/screening/submissionaccess/{SubmissionAccess.objects.first().pk}/change/",
+        "/admin/screening/submissionaccess/?kind__exact=searched",
+    ]:
+        assert client.get(url).status_code == 200, url
     response = client.post(
         "/admin/screening/questionnaire/",
         {"action": "export_fhir", "_selected_action": [questionnaire.pk, draft.pk]},
     )
     assert json.loads(response.content)["resourceType"] == "Bundle"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/admin/screening/intakesubmission/abc/fhir/", "/admin/screening/questionnaire/abc/fhir/"],
+)
+def test_fhir_download_with_a_malformed_id_is_404(client, questionnaire, make_staff, url):
+    client.force_login(make_staff(superuser=True))
+    assert client.get(url).status_code == 404
+    assert client.get(url.replace("abc", "999999")).status_code == 404
+
+
+def test_list_and_search_views_are_recorded_with_the_query(client, submission, clinician):
+    client.force_login(clinician)
+    client.get(LIST)
+    client.get(f"{LIST}?q=Pat+Patient&outcome__exact=urgent")
+    client.get(f"{LIST}?status__exact=new")
+    accesses = SubmissionAccess.objects.filter(submission=None).order_by("at", "pk")
+    assert [(a.user, a.kind, a.query) for a in accesses] == [
+        (clinician, AccessKind.LISTED, ""),
+        (clinician, AccessKind.SEARCHED, "q=Pat Patient&outcome__exact=urgent"),
+        (clinician, AccessKind.LISTED, "status__exact=new"),
+    ]
+    # Actions are logged as exports, not as list views.
+    client.post(LIST, {"action": "export_csv", "_selected_action": [submission.pk]})
+    assert SubmissionAccess.objects.filter(submission=None).count() == 3
+
+
+def test_access_log_is_shown_in_the_admin_to_those_allowed(
+    client, submission, clinician, make_staff
+):
+    client.force_login(clinician)
+    client.get(f"{LIST}?q=Pat")
+    client.get(f"{LIST}{submission.pk}/change/")
+    # Clinical staff need the permission to read the log; non-clinical staff never can.
+    assert client.get("/admin/screening/submissionaccess/").status_code == 403
+    auditor = make_staff(superuser=True)
+    client.force_login(auditor)
+    html = client.get("/admin/screening/submissionaccess/").content.decode()
+    assert "q=Pat" in html and "Searched" in html
+    assert clinician.username in html
+    assert f"#{submission.pk}" in html
+    log = SubmissionAccess.objects.get(kind=AccessKind.VIEWED)
+    page = client.get(f"/admin/screening/submissionaccess/{log.pk}/change/")
+    assert page.status_code == 200
+    assert client.post(f"/admin/screening/submissionaccess/{log.pk}/delete/").status_code == 403
+    assert client.get("/admin/screening/submissionaccess/add/").status_code == 403
+
+
+def test_non_clinical_staff_cannot_read_the_access_log(client, submission, make_staff):
+    snoop = make_staff("Authors", permissions=["view_submissionaccess"])
+    client.force_login(snoop)
+    assert client.get("/admin/screening/submissionaccess/").status_code == 403
+
+
+def test_a_more_urgent_resend_is_shown_to_staff_and_sorted_with_the_urgent(
+    client, submit, intake_data, clinician
+):
+    data = intake_data(full_name="Later Urgent")
+    client.post("/intake/", data)
+    submit(full_name="Newer Routine")
+    client.post("/intake/", {**data, "q_saddle_numbness": "yes"})
+    escalated = IntakeSubmission.objects.get(full_name="Later Urgent")
+    client.force_login(clinician)
+    html = client.get(LIST).content.decode()
+    assert html.index("Later Urgent") < html.index("Newer Routine")
+    assert "Urgent on resending" in html
+    detail = client.get(f"{LIST}{escalated.pk}/change/").content.decode()
+    assert "the same form was sent again with changed answers" in detail
+    assert "Automatic note" in detail and "automatic" in detail

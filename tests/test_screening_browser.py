@@ -90,3 +90,51 @@ def test_double_click_stores_one_submission(page):
     page.dblclick("button.submit")
     page.wait_for_url("**/intake/result/**")
     assert IntakeSubmission.objects.count() == 1
+
+
+def test_back_and_resend_stores_one_submission_and_more_urgent_answers_are_not_hidden(page):
+    page.goto(page.base_url + "/intake/")
+    fill_routine(page)
+    page.click("button.submit")
+    page.wait_for_url("**/intake/result/**")
+    result_url = page.url
+    assert page.locator("#outcome-routine").is_visible()
+
+    # Back: Chromium fetches the never-cached page again; it carries the same token.
+    page.go_back()
+    page.wait_for_selector("#already-sent")
+    assert page.input_value("#id_full_name") == "Browser Patient"  # restored by the browser
+    assert page.inner_text("button.submit") == "Send my answers"
+    assert page.is_enabled("button.submit")
+    page.click("button.submit")
+    page.wait_for_url(result_url)
+    assert IntakeSubmission.objects.count() == 1
+
+    # Back again, change an answer to a red flag, resend: urgent advice, still one submission.
+    page.go_back()
+    page.wait_for_selector("#already-sent")
+    page.check("input[name=q_bladder_bowel][value=yes]")
+    page.click("button.submit")
+    page.wait_for_url("**/intake/result/**?changed=1")
+    assert page.locator("h1").inner_text() == "Please get urgent medical help now"
+    assert page.locator("#answers-changed").is_visible()
+    submission = IntakeSubmission.objects.get()
+    assert (submission.outcome, submission.escalated_outcome) == (Outcome.ROUTINE, Outcome.URGENT)
+
+
+def test_button_is_usable_again_when_the_page_is_shown_from_the_back_forward_cache(page):
+    page.goto(page.base_url + "/intake/")
+    fill_routine(page)
+    # Keep the page as it is mid-send: the form's own handler runs, the POST never leaves.
+    page.evaluate(
+        "document.getElementById('intake-form')"
+        ".addEventListener('submit', (event) => event.preventDefault())"
+    )
+    page.click("button.submit")
+    page.wait_for_function("document.querySelector('button.submit').disabled")
+    assert page.inner_text("button.submit") == "Sending…"
+    # What the browser does when Back restores a page from its back/forward cache.
+    page.evaluate("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    assert page.is_enabled("button.submit")
+    assert page.inner_text("button.submit") == "Send my answers"
+    assert IntakeSubmission.objects.count() == 0

@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import pytest
 from django.db import connection, connections
@@ -15,6 +16,7 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from screening.models import IntakeSubmission
+from screening.tasks import notify_new_submission
 
 pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [
@@ -86,3 +88,33 @@ def test_mixed_duplicates_and_new_forms_under_load(intake_data, settings):
     assert all(code == 302 for code, _ in results)
     assert IntakeSubmission.objects.count() == 80
     assert DBTaskResult.objects.count() == 80
+
+
+def test_workers_racing_for_one_notification_send_one_email(intake_data, settings):
+    settings.INTAKE_NOTIFY_EMAIL = "intake@clinic.example"
+    assert post_in_thread(intake_data())[0] == 302
+    submission = IntakeSubmission.objects.get()
+    sent = []
+
+    def slow_send(*args, **kwargs):
+        time.sleep(0.2)  # the other workers arrive while this one is still sending
+        sent.append(args)
+
+    barrier = threading.Barrier(THREADS)
+
+    def worker():
+        try:
+            barrier.wait(timeout=30)
+            return notify_new_submission.call(submission.pk)
+        finally:
+            connections.close_all()
+
+    with (
+        mock.patch("screening.tasks.send_mail", side_effect=slow_send),
+        ThreadPoolExecutor(max_workers=THREADS) as pool,
+    ):
+        outcomes = [future.result() for future in [pool.submit(worker) for _ in range(THREADS)]]
+    assert len(sent) == 1
+    assert outcomes.count("sent") == 1
+    submission.refresh_from_db()
+    assert submission.notified_at is not None

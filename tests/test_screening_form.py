@@ -5,6 +5,7 @@ import uuid
 from html.parser import HTMLParser
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,7 +59,8 @@ def test_form_page_renders_every_question_with_a_label(client, questionnaire):
 
 def test_form_page_query_count_is_fixed(client, questionnaire, django_assert_max_num_queries):
     client.get("/intake/")  # warm anything cached per process
-    with django_assert_max_num_queries(3):
+    # The session (it holds the form's token), the questionnaire, its questions, clinic details.
+    with django_assert_max_num_queries(4):
         client.get("/intake/")
 
 
@@ -221,12 +223,17 @@ def test_honeypot_stores_nothing_and_says_thanks(client, intake_data):
     assert stored() == 0
 
 
-def test_rate_limit_answers_429_with_the_clinic_phone(client, intake_data, settings):
+@pytest.fixture
+def clinic_phone():
     from clinic.models import ClinicDetails
 
     details = ClinicDetails.load()
     details.phone = "01632 960000"
     details.save()
+    return details.phone
+
+
+def test_rate_limit_answers_429_with_the_clinic_phone(client, intake_data, settings, clinic_phone):
     settings.INTAKE_RATE_LIMIT = "3/h"
     codes = [client.post("/intake/", intake_data()).status_code for _ in range(4)]
     assert codes == [302, 302, 302, 429]
@@ -236,6 +243,73 @@ def test_rate_limit_answers_429_with_the_clinic_phone(client, intake_data, setti
     assert stored() == 3
     # Other addresses are not affected.
     assert client.post("/intake/", intake_data(), REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
+def test_invalid_attempts_do_not_count_towards_the_rate_limit(client, intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "10/h"
+    assert [client.post("/intake/", intake_data()).status_code for _ in range(4)] == [302] * 4
+    invalid = [client.post("/intake/", intake_data(full_name="")).status_code for _ in range(6)]
+    assert invalid == [400] * 6
+    # The reviewer's case: before, every POST from here on answered 429.
+    assert [client.post("/intake/", intake_data()).status_code for _ in range(6)] == [302] * 6
+    assert client.post("/intake/", intake_data()).status_code == 429
+    assert stored() == 10
+
+
+def test_resending_a_stored_form_and_the_honeypot_do_not_count(client, intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "1/h"
+    data = intake_data()
+    first = client.post("/intake/", data)
+    assert client.post("/intake/", data)["Location"] == first["Location"]  # not 429
+    assert client.post("/intake/", intake_data(website="spam"))["Location"] == "/intake/received/"
+    assert client.post("/intake/", intake_data()).status_code == 429
+    assert stored() == 1
+
+
+def test_rate_limited_form_is_shown_again_with_the_answers_and_the_clinic_phone(
+    client, intake_data, settings, clinic_phone
+):
+    settings.INTAKE_RATE_LIMIT = "1/h"
+    client.post("/intake/", intake_data())
+    data = intake_data(full_name="Kept Name", q_tried_notes="Heat & stretching", q_pain_now="7")
+    response = client.post("/intake/", data)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 3600
+    html = response.content.decode()
+    notice = html.index('id="rate-limited"')
+    assert notice < html.index('id="intake-form"')
+    assert "Your form has not been sent yet" in html
+    assert 'href="tel:01632960000"' in html[notice : html.index("</div>", notice)]
+    assert 'value="Kept Name"' in html
+    assert "Heat &amp; stretching" in html
+    assert re.search(r'value="7"[^>]*checked|checked[^>]*value="7"', html)
+    assert f'name="token" value="{data["token"]}"' in html
+    assert "<title>Not sent:" in html
+    assert "no-store" in response["Cache-Control"]
+    assert stored() == 1
+    # Sent again once the window has passed, the kept form is stored once.
+    cache.clear()
+    assert client.post("/intake/", data).status_code == 302
+    assert client.post("/intake/", data).status_code == 302
+    assert stored() == 2
+
+
+def test_rate_limited_form_with_mistakes_shows_both(client, intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "1/h"
+    client.post("/intake/", intake_data())
+    response = client.post("/intake/", intake_data(full_name=""))
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert 'id="rate-limited"' in html and 'id="error-summary"' in html
+    assert "Enter your full name." in html
+
+
+def test_honeypot_stores_nothing_even_when_rate_limited(client, intake_data, settings):
+    settings.INTAKE_RATE_LIMIT = "1/h"
+    client.post("/intake/", intake_data())
+    response = client.post("/intake/", intake_data(website="http://spam.example"))
+    assert response["Location"] == "/intake/received/"
+    assert stored() == 1
 
 
 def test_csrf_is_enforced(intake_data):

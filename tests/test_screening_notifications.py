@@ -2,6 +2,7 @@
 
 import smtplib
 from datetime import timedelta
+from io import StringIO
 from unittest import mock
 
 import pytest
@@ -12,6 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from clinic.models import ClinicDetails
 from screening.models import IntakeSubmission
+from screening.tasks import CLAIM_LEASE, notify_new_submission
 
 pytest_plugins = ["tests.screening_fixtures"]
 # Transactional: the worker sees only committed rows and closes its connections, as in production.
@@ -90,11 +92,14 @@ def test_failed_send_loses_nothing_and_is_retried(submit):
     assert retry.args_kwargs["args"] == [submission.pk, 2]
     assert retry.run_after > timezone.now()
     assert failed.task_path == retry.task_path == TASK
+    # The failed attempt let go of its claim, so the retry can take it.
+    assert IntakeSubmission.objects.get(pk=submission.pk).notify_claimed_at is None
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now() - timedelta(seconds=1))
     run_worker()
     assert len(mail.outbox) == 1
     submission.refresh_from_db()
     assert submission.notified_at is not None
+    assert submission.notify_claimed_at is None
 
 
 def test_retries_stop_after_the_last_attempt(submit):
@@ -137,5 +142,71 @@ def test_honeypot_and_duplicates_send_nothing_extra(submit, intake_data, client)
     client.post("/intake/", data)
     client.post("/intake/", data)
     client.post("/intake/", intake_data(website="spam"))
+    run_worker()
+    assert len(mail.outbox) == 1
+
+
+def test_two_tasks_for_one_submission_send_one_email(submit):
+    submission = urgent_submission(submit)
+    notify_new_submission.enqueue(submission.pk)  # as an earlier sweeper run would have
+    run_worker()
+    assert len(mail.outbox) == 1
+    assert sorted(DBTaskResult.objects.values_list("return_value", flat=True)) == [
+        "already sent",
+        "sent",
+    ]
+
+
+def test_a_task_running_while_another_sends_sends_nothing(submit):
+    """Two workers at once: the second finds the submission claimed and leaves it."""
+    submission = urgent_submission(submit)
+    sent, second_worker = [], []
+
+    def slow_send(*args, **kwargs):
+        sent.append(args)
+        if len(sent) == 1:
+            second_worker.append(notify_new_submission.call(submission.pk))
+
+    with mock.patch("screening.tasks.send_mail", side_effect=slow_send):
+        assert notify_new_submission.call(submission.pk) == "sent"
+    assert len(sent) == 1
+    assert second_worker == ["already sent or being sent"]
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+    assert submission.notify_claimed_at is None
+
+
+def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_lease(submit):
+    submission = urgent_submission(submit)
+    IntakeSubmission.objects.filter(pk=submission.pk).update(notify_claimed_at=timezone.now())
+    assert notify_new_submission.call(submission.pk) == "already sent or being sent"
+    assert mail.outbox == []
+    IntakeSubmission.objects.filter(pk=submission.pk).update(
+        notify_claimed_at=timezone.now() - CLAIM_LEASE - timedelta(seconds=1)
+    )
+    assert notify_new_submission.call(submission.pk) == "sent"
+    assert len(mail.outbox) == 1
+
+
+def sweep():
+    out = StringIO()
+    call_command("send_intake_notifications", "--min-age", "0", stdout=out)
+    return out.getvalue()
+
+
+def test_sweeper_leaves_queued_retrying_and_claimed_notifications_alone(submit):
+    submission = urgent_submission(submit)
+    assert "Queued 0 notification(s)." in sweep()  # the task queued with the form is waiting
+    with mock.patch("screening.tasks.send_mail", side_effect=OSError("mail down")):
+        run_worker()
+    assert "Queued 0 notification(s)." in sweep()  # its retry is scheduled for later
+    DBTaskResult.objects.filter(status="READY").delete()
+    IntakeSubmission.objects.filter(pk=submission.pk).update(notify_claimed_at=timezone.now())
+    assert "Queued 0 notification(s)." in sweep()  # a worker is sending it right now
+    IntakeSubmission.objects.filter(pk=submission.pk).update(
+        notify_claimed_at=timezone.now() - CLAIM_LEASE - timedelta(seconds=1)
+    )
+    assert "Queued 1 notification(s)." in sweep()  # that worker died: queue it again
+    assert "Queued 0 notification(s)." in sweep()
     run_worker()
     assert len(mail.outbox) == 1

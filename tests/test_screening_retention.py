@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from screening.models import IntakeSubmission, SubmissionAccess, SubmissionNote
+from screening.models import AccessKind, IntakeSubmission, SubmissionAccess, SubmissionNote
 
 pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
@@ -85,3 +85,13 @@ def test_purge_is_all_or_nothing(old_and_new, monkeypatch):
     monkeypatch.undo()
     assert IntakeSubmission.objects.count() == 3
     assert LogEntry.objects.count() == 2
+
+
+def test_old_list_and_search_log_entries_go_too(old_and_new, clinician):
+    SubmissionAccess.objects.create(user=clinician, kind=AccessKind.SEARCHED, query="q=Old One")
+    SubmissionAccess.objects.filter(submission=None).update(at=timezone.now() - timedelta(days=400))
+    recent = SubmissionAccess.objects.create(user=clinician, kind=AccessKind.LISTED)
+    assert "with 1 list and search access-log entries" in run("--older-than", "365")
+    assert SubmissionAccess.objects.filter(submission=None).count() == 2
+    assert "Removed 1 list and search access-log entries." in run("--older-than", "365", "--yes")
+    assert list(SubmissionAccess.objects.filter(submission=None)) == [recent]

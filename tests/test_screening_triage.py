@@ -165,6 +165,28 @@ def test_result_page_tells_the_patient_what_to_do(client, intake_data, outcome, 
         assert "some points are avoided" in html
 
 
+DEMO_URGENT_MESSAGE = (
+    "Some of your answers can be signs of a problem that needs a doctor today, not an "
+    "acupuncture appointment. Please do not wait for us to contact you."
+)
+
+
+@pytest.mark.parametrize("message", [DEMO_URGENT_MESSAGE, ""])
+def test_urgent_result_says_it_once_in_the_clinic_words_or_a_default(client, intake_data, message):
+    from clinic.models import ClinicDetails
+
+    ClinicDetails.objects.update(urgent_care_message=message)
+    response = client.post("/intake/", intake_data(q_bladder_bowel="yes"), follow=True)
+    html = response.content.decode()
+    urgent_box = html[html.index('id="outcome-urgent"') : html.index('class="phones"')]
+    assert urgent_box.count("needs a doctor today") == 1
+    if message:
+        assert "not an acupuncture appointment" in urgent_box
+        assert "until you have been checked" not in urgent_box
+    else:
+        assert "do not have acupuncture until you have been checked" in urgent_box
+
+
 def make_question(pk, key, kind, position, shown_if=None, value=""):
     return Question(
         pk=pk,

@@ -1,7 +1,7 @@
 /* Intake form, progressive enhancement only: the form works fully without this file.
    - shows a question only when the earlier answer it depends on is given (the server applies
      the same rule, so hiding here is a convenience, not a safeguard);
-   - moves focus to the error summary;
+   - moves focus to the "not sent" notice or the error summary;
    - disables the button after the first press (the server also ignores resubmissions). */
 (function () {
   "use strict";
@@ -39,21 +39,24 @@
   form.addEventListener("change", update);
   update();
 
-  var summary = document.getElementById("error-summary");
+  // The notice that the form was not sent (rate limit) comes first, then the error list.
+  var summary = document.getElementById("rate-limited") || document.getElementById("error-summary");
   if (summary) summary.focus();
 
+  var button = form.querySelector("button.submit");
+  if (!button) return;
+  var idleText = button.textContent;
   form.addEventListener("submit", function () {
-    var button = form.querySelector("button.submit");
-    if (!button) return;
     // Let this submission go, then block repeats while the page is loading.
     window.setTimeout(function () {
       button.disabled = true;
-      button.textContent = button.getAttribute("data-sending-text") || button.textContent;
+      button.textContent = button.getAttribute("data-sending-text") || idleText;
     }, 0);
   });
-  // Coming back with the browser's back button must give a usable button again.
+  // Coming back with the browser's back button (the page may be restored as it was left, mid
+  // "Sending…") must give a usable button with its own label again.
   window.addEventListener("pageshow", function () {
-    var button = form.querySelector("button.submit");
-    if (button) button.disabled = false;
+    button.disabled = false;
+    button.textContent = idleText;
   });
 })();

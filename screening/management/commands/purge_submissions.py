@@ -1,7 +1,8 @@
 """Delete intake submissions older than the clinic's retention period.
 
 Dry run unless --yes is given. Notes and the access log go with each submission (cascade), and
-the admin change-log entries that point at them are removed too.
+the admin change-log entries that point at them are removed too. Access-log entries for list and
+search pages older than the cut-off go as well: their search words can be patients' names.
 """
 
 from datetime import timedelta
@@ -12,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from screening.models import IntakeSubmission
+from screening.models import IntakeSubmission, SubmissionAccess
 
 
 class Command(BaseCommand):
@@ -34,12 +35,15 @@ class Command(BaseCommand):
             if verbosity >= 2:
                 for pk in ids:
                     self.stdout.write(f"  intake #{pk}")
+            list_log = SubmissionAccess.objects.filter(submission__isnull=True, at__lt=cutoff)
             if not yes:
                 self.stdout.write(
                     f"Dry run: {len(ids)} submission(s) submitted before "
-                    f"{cutoff:%Y-%m-%d %H:%M} would be deleted. Add --yes to delete them."
+                    f"{cutoff:%Y-%m-%d %H:%M} would be deleted, with {list_log.count()} "
+                    "list and search access-log entries. Add --yes to delete them."
                 )
                 return
+            log_deleted = list_log.delete()[0]
             content_type = ContentType.objects.get_for_model(IntakeSubmission)
             LogEntry.objects.filter(content_type=content_type, object_id__in=ids).delete()
             deleted = (
@@ -48,4 +52,9 @@ class Command(BaseCommand):
                 .get(IntakeSubmission._meta.label, 0)
             )
         if verbosity >= 1:
-            self.stdout.write(self.style.SUCCESS(f"Deleted {deleted} submission(s)."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Deleted {deleted} submission(s). Removed {log_deleted} list and search "
+                    "access-log entries."
+                )
+            )

@@ -2,16 +2,29 @@
 
 Normally the notification is queued with the submission and sent by `manage.py db_worker`. This
 catches the rare case where queueing itself failed, or every retry failed (for example a long
-mail outage). Safe to run from cron: the task sends nothing for a submission already notified.
+mail outage). Safe to run from cron: it skips a submission whose email is still waiting in the
+queue (a retry included) or is being sent, and the task itself claims the submission before
+sending, so two tasks for one submission send one email.
 """
 
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
+from django.db.models import Q
+from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from screening.models import IntakeSubmission
-from screening.tasks import notify_new_submission
+from screening.tasks import CLAIM_LEASE, notify_new_submission
+
+
+def queued_submission_ids() -> set[int]:
+    """Submissions with a notification task still waiting to run (retries scheduled later too)."""
+    waiting = DBTaskResult.objects.filter(
+        task_path=notify_new_submission.module_path, status=TaskResultStatus.READY
+    ).values_list("args_kwargs", flat=True)
+    return {args_kwargs["args"][0] for args_kwargs in waiting if args_kwargs.get("args")}
 
 
 class Command(BaseCommand):
@@ -27,12 +40,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, min_age, verbosity, **options):
-        cutoff = timezone.now() - timedelta(minutes=min_age)
-        pending = IntakeSubmission.objects.filter(
-            notified_at__isnull=True, submitted_at__lte=cutoff
-        ).values_list("pk", flat=True)
+        now = timezone.now()
+        pending = (
+            IntakeSubmission.objects.filter(
+                notified_at__isnull=True, submitted_at__lte=now - timedelta(minutes=min_age)
+            )
+            .filter(Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - CLAIM_LEASE))
+            .values_list("pk", flat=True)
+        )
+        queued = queued_submission_ids()
         count = 0
         for pk in pending:
+            if pk in queued:
+                continue
             notify_new_submission.enqueue(pk)
             count += 1
         if verbosity >= 1:
