@@ -77,6 +77,17 @@ def make_reviewer(make_user):
     return make
 
 
+@pytest.fixture
+def reviewer(make_reviewer):
+    """The medical reviewer most tests need."""
+    return make_reviewer("drlee")
+
+
+def refresh(article):
+    """The article as stored now, with its revisions."""
+    return Article.objects.select_related("draft", "live_revision").get(pk=article.pk)
+
+
 def review_everything(article, reviewer):
     """Record 'supports' for every citation, a certainty for every claim, dismiss lint."""
     revision = article.draft

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from articles import workflow
 from articles.models import Article, ArticleRevision, ReviewComment
-from tests.conftest import review_everything
+from tests.conftest import refresh, review_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,6 @@ def text(response):
 def plain(response):
     """The page's text without tags, spaces collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
-
-
-def refresh(article):
-    return Article.objects.select_related("draft", "live_revision").get(pk=article.pk)
 
 
 def url(name, article, *args):

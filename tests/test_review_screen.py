@@ -11,7 +11,6 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import (
     CERTAINTY_WORDINGS,
-    Article,
     Certainty,
     Citation,
     Claim,
@@ -20,6 +19,7 @@ from articles.models import (
     Status,
     Verdict,
 )
+from tests.conftest import refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +38,6 @@ def text(response):
 
 def review_url(article):
     return reverse("admin:articles_article_review", args=[article.pk])
-
-
-def refresh(article):
-    return Article.objects.select_related("draft", "live_revision").get(pk=article.pk)
-
-
-@pytest.fixture
-def reviewer(make_reviewer):
-    return make_reviewer("drlee")
 
 
 @pytest.fixture

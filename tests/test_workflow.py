@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from articles import workflow
 from articles.models import Article, Citation, Claim, ReviewerProfile, Status, Study, Verdict
-from tests.conftest import review_everything
+from tests.conftest import refresh, review_everything
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ def run_action(client, action, *articles):
     )
     assert response.status_code == 200
     return [str(message) for message in response.context["messages"]]
-
-
-def refresh(article):
-    return Article.objects.select_related("draft", "live_revision").get(pk=article.pk)
-
-
-@pytest.fixture
-def reviewer(make_reviewer):
-    return make_reviewer("drlee")
 
 
 @pytest.fixture
