@@ -223,3 +223,37 @@ def test_evidence_library_lists_the_strongest_kinds_of_study_first(client, make_
     make_study("trial", study_type=StudyType.RCT, title="A trial")
     html = client.get("/evidence/").content.decode()
     assert html.index("A guideline") < html.index("A trial") < html.index("A survey")
+
+
+@pytest.mark.parametrize(
+    ("path", "budget"),
+    [
+        ("/", 3),
+        ("/articles/", 5),
+        ("/evidence/", 3),
+        ("/evidence/shared/", 4),
+        ("/feed/", 3),
+        ("/sitemap.xml", 4),
+    ],
+)
+def test_public_page_queries_do_not_grow_with_content(
+    client, make_study, make_article, django_assert_max_num_queries, path, budget
+):
+    make_study("shared")
+    for number in range(8):
+        make_article(body=f"Claim {number} about pain [@shared].", citations=0)
+    with django_assert_max_num_queries(budget):
+        response = client.get(path)
+    assert response.status_code == 200
+
+
+def test_reviewer_page_lists_their_published_articles(
+    client, make_reviewer, make_article, django_assert_max_num_queries
+):
+    reviewer = make_reviewer(display_name="Dr Pat Kim", declared_interests="None declared.")
+    for number in range(4):
+        make_article(title=f"Reviewed piece {number}", reviewer=reviewer)
+    with django_assert_max_num_queries(4):
+        html = client.get(reviewer.reviewer_profile.get_absolute_url()).content.decode()
+    assert "Dr Pat Kim" in html and "General Medical Council" in html
+    assert all(f"Reviewed piece {number}" in html for number in range(4))
