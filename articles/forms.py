@@ -1,12 +1,11 @@
 """Admin forms for articles: the working text is validated by parsing its citation markers."""
 
-import difflib
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .body import parse
+from .diff import line_diff
 from .models import Article, ArticleRevision, Study
 
 
@@ -88,9 +87,7 @@ class ArticleAdminForm(forms.ModelForm):
             return
         theirs = current.working_revision
         self.conflict = {
-            "diff": unified_diff(
-                theirs.body if theirs else "", cleaned.get("body", ""), "saved", "yours"
-            ),
+            "diff": line_diff(theirs.body if theirs else "", cleaned.get("body", "")),
             "title_changed": theirs is not None and theirs.title != cleaned.get("title"),
         }
         # Let the next save go through: the editor has now seen the other changes.
@@ -104,12 +101,3 @@ class ArticleAdminForm(forms.ModelForm):
             ),
             code="edit_conflict",
         )
-
-
-def unified_diff(old, new, old_label, new_label):
-    """Line diff between two texts, as a list of (kind, line) for templates."""
-    lines = difflib.unified_diff(
-        old.splitlines(), new.splitlines(), old_label, new_label, lineterm="", n=2
-    )
-    kinds = {"+": "added", "-": "removed", "@": "hunk"}
-    return [(kinds.get(line[:1], "context"), line) for line in lines]

@@ -24,6 +24,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
 from . import workflow
+from .diff import line_diff
 from .lint import uncited_claims
 from .models import (
     CERTAINTY_WORDINGS,
@@ -559,37 +560,6 @@ def _revision_number(value, numbers, default):
     if number not in numbers:
         raise Http404("No such revision.")
     return number
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    kind: str  # "same", "removed", "added" or "gap"
-    old_number: int | None
-    new_number: int | None
-    text: str
-
-
-def line_diff(old, new, context=3):
-    """Unified diff rows of two texts, line by line, with `context` unchanged lines around
-    each change; an empty list when they are equal."""
-    old_lines, new_lines = old.splitlines(), new.splitlines()
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    rows = []
-    for group_index, group in enumerate(matcher.get_grouped_opcodes(context)):
-        if group_index:
-            rows.append(DiffLine("gap", None, None, "…"))
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                rows += [
-                    DiffLine("same", i + 1, j + 1, old_lines[i])
-                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
-                ]
-                continue
-            rows += [DiffLine("removed", i + 1, None, old_lines[i]) for i in range(i1, i2)]
-            rows += [DiffLine("added", None, j + 1, new_lines[j]) for j in range(j1, j2)]
-    if old_lines == new_lines:
-        return []
-    return rows
 
 
 @dataclass
