@@ -180,7 +180,6 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("Approved")
     PUBLISHED = "published", _("Published")
     UNPUBLISHED = "unpublished", _("Unpublished")
-    ARCHIVED = "archived", _("Archived")
 
 
 class ArticleQuerySet(models.QuerySet):
