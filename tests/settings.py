@@ -17,5 +17,3 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
-# Close connections after every request: live-server threads then leave none open at teardown.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
