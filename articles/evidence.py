@@ -58,7 +58,6 @@ class EvidenceSummary:
     reviews: int
     trials: int
     weaker: int
-    retracted: int
 
     @property
     def sentence(self):
@@ -97,5 +96,4 @@ def summarise(references):
         reviews=sum(study.study_type == StudyType.SYSTEMATIC_REVIEW for study in studies),
         trials=sum(study.study_type == StudyType.RCT for study in studies),
         weaker=sum(study.study_type in WEAKER_STUDY_TYPES for study in studies),
-        retracted=sum(study.is_retracted for study in studies),
     )
