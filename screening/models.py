@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-CLINICAL_STAFF_GROUP = "Clinical staff"
+from clinic import roles
+
+CLINICAL_STAFF_GROUP = roles.CLINICAL_STAFF
 
 
 class QuestionnaireStatus(models.TextChoices):

@@ -1,10 +1,9 @@
-"""The default intake questionnaire (version 1, active) and the Clinical staff group.
+"""The default intake questionnaire (version 1, active); the staff groups live in clinic/roles.py.
 
 All wording is the clinic's own. It follows the red flags for low back pain listed in clinical
 guidelines and the usual cautions for acupuncture, but copies no licensed instrument.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 INTRODUCTION = (
@@ -180,28 +179,6 @@ RULES = [
      "treated lying down.", None),
 ]
 
-GROUP = "Clinical staff"
-GROUP_PERMISSIONS = [
-    "view_intakesubmission",
-    "change_intakesubmission",
-    "export_submission",
-    "view_submissionnote",
-    "add_submissionnote",
-    "view_questionnaire",
-    "add_questionnaire",
-    "change_questionnaire",
-    "activate_questionnaire",
-    "view_question",
-    "add_question",
-    "change_question",
-    "delete_question",
-    "view_flagrule",
-    "add_flagrule",
-    "change_flagrule",
-    "delete_flagrule",
-]
-
-
 def create_default_questionnaire(apps, schema_editor):
     Questionnaire = apps.get_model("screening", "Questionnaire")
     Question = apps.get_model("screening", "Question")
@@ -249,31 +226,6 @@ def create_default_questionnaire(apps, schema_editor):
         )
 
 
-def create_clinical_staff_group(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    # Permissions are normally created after all migrations; make them now so the group gets them.
-    app_config = apps.get_app_config("screening")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-    group, _created = Group.objects.get_or_create(name=GROUP)
-    group.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="screening", codename__in=GROUP_PERMISSIONS
-        )
-    )
-
-
-def remove_clinical_staff_permissions(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    group = Group.objects.filter(name=GROUP).first()
-    if group:
-        group.permissions.remove(
-            *group.permissions.filter(content_type__app_label="screening")
-        )
-
-
 def remove_default_questionnaire(apps, schema_editor):
     Questionnaire = apps.get_model("screening", "Questionnaire")
     Questionnaire.objects.filter(version=1, submissions__isnull=True).delete()
@@ -288,5 +240,4 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(create_default_questionnaire, remove_default_questionnaire),
-        migrations.RunPython(create_clinical_staff_group, remove_clinical_staff_permissions),
     ]
