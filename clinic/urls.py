@@ -7,7 +7,7 @@ from django.urls import include, path
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import sitemaps
 
-from . import views
+from . import two_factor_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +20,8 @@ urlpatterns = [
         name="django.contrib.sitemaps.views.sitemap",
     ),
     path("feed/", LatestArticlesFeed(), name="feed"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("staff/two-factor/", two_factor_views.second_factor, name="two_factor"),
     path("admin/", admin.site.urls),
     path("intake/", include("screening.urls")),
     path("", include("articles.urls")),

@@ -2,9 +2,10 @@
 
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
 from articles.models import Article
@@ -47,3 +48,10 @@ def page_not_found(request, exception):
 def server_error(request):
     # No context processors beyond the request: the database may be what failed.
     return render(request, "500.html", status=500)
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def favicon(request):
+    """/favicon.ico for browsers and tools that ask for it by that name (pages link the SVG)."""
+    return redirect(static("favicon.ico"))

@@ -25,6 +25,14 @@ from articles.models import (
 _numbers = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _password_alone_signs_staff_in(request, monkeypatch):
+    """Most tests sign staff in with `force_login` and test something else; let the password
+    do. Tests marked `second_factor` get the production rule (clinic.two_factor)."""
+    if request.node.get_closest_marker("second_factor") is None:
+        monkeypatch.setattr("clinic.two_factor.second_factor_required", lambda user: False)
+
+
 @pytest.fixture
 def make_user(django_user_model):
     """Create a staff user, optionally in named groups (created by the migrations)."""

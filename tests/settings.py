@@ -17,3 +17,5 @@ WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# The second factor is enforced as in production; tests/conftest.py lets most tests sign staff in
+# with force_login alone, and the tests of the second factor turn that off.
