@@ -1,6 +1,8 @@
 from datetime import date, timedelta
+from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -105,13 +107,12 @@ class StudyAdmin(admin.ModelAdmin):
         return study.title if len(study.title) <= 80 else study.title[:79] + "…"
 
 
-def future_date(value):
-    """The date in `value` (YYYY-MM-DD) if it is after today, else None."""
+def parse_date(value: str) -> date | None:
+    """The date in `value` (YYYY-MM-DD), or None if it is not one."""
     try:
-        due = date.fromisoformat(value.strip())
+        return date.fromisoformat(value.strip())
     except ValueError:
         return None
-    return due if due > timezone.localdate() else None
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -149,7 +150,6 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     list_select_related = ["draft", "live_revision", "topic", "author", "reviewer"]
     search_fields = ["slug", "draft__title", "live_revision__title"]
     readonly_fields = ["status", "live_link", "review_dates", "claims_table"]
-    actions = [*workflow.TRANSITIONS]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "base_version"]}),
         (_("Claims and citations"), {"fields": ["claims_table"]}),
@@ -277,16 +277,16 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
 
     def run_transition(self, request, queryset, name):
         """Apply one workflow step to each article; report successes and each refusal."""
-        transition = workflow.TRANSITIONS[name]
+        step = workflow.TRANSITIONS[name]
         options = {}
         if name == "request_changes":
             options["comment"] = request.POST.get("comment", "")
-        if name == "approve" and request.POST.get("next_review_due_on"):
-            due = future_date(request.POST["next_review_due_on"])
+        if name == "approve" and request.POST.get("next_review_due_on", "").strip():
+            due = parse_date(request.POST["next_review_due_on"])
             if due is None:
                 self.message_user(
                     request,
-                    _("Approve refused: the next review date must be a future date (YYYY-MM-DD)."),
+                    _("Approve refused: the next review date must be a date (YYYY-MM-DD)."),
                     messages.ERROR,
                 )
                 return
@@ -294,51 +294,35 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
         done = []
         for article in queryset.select_related("draft", "live_revision"):
             try:
-                transition.function(article, by=request.user, **options)
+                step.run(article, by=request.user, **options)
             except workflow.WorkflowRefused as refusal:
-                self.message_user(
-                    request, f"{transition.label} refused for {refusal}", messages.ERROR
-                )
+                self.message_user(request, f"{step.label} refused for {refusal}", messages.ERROR)
             else:
                 done.append(article.title)
         if done:
             self.message_user(
                 request,
-                f"{transition.label}: done for {len(done)} article(s): " + "; ".join(done),
+                f"{step.label}: done for {len(done)} article(s): " + "; ".join(done),
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Submit selected articles for review"), permissions=["submit"])
-    def submit_for_review(self, request, queryset):
-        self.run_transition(request, queryset, "submit_for_review")
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # One bulk action per workflow step, offered to users who hold the step's permission.
+        actions = super().get_actions(request, action_location=action_location)
+        if action_location != ActionLocation.CHANGE_LIST:
+            return actions  # the change page has its own workflow buttons
+        for step in workflow.TRANSITIONS.values():
+            if request.user.has_perm(f"articles.{step.permission}"):
+                actions[step.name] = (
+                    partial(_run_step_action, name=step.name),
+                    step.name,
+                    _("%(step)s: selected articles") % {"step": step.label},
+                )
+        return actions
 
-    @admin.action(description=_("Request changes to selected articles"), permissions=["review"])
-    def request_changes(self, request, queryset):
-        self.run_transition(request, queryset, "request_changes")
 
-    @admin.action(description=_("Approve selected articles"), permissions=["approve"])
-    def approve(self, request, queryset):
-        self.run_transition(request, queryset, "approve")
-
-    @admin.action(description=_("Publish selected articles"), permissions=["publish"])
-    def publish(self, request, queryset):
-        self.run_transition(request, queryset, "publish")
-
-    @admin.action(description=_("Unpublish selected articles"), permissions=["publish"])
-    def unpublish(self, request, queryset):
-        self.run_transition(request, queryset, "unpublish")
-
-    def has_submit_permission(self, request):
-        return request.user.has_perm("articles.submit_article")
-
-    def has_review_permission(self, request):
-        return request.user.has_perm("articles.review_article")
-
-    def has_approve_permission(self, request):
-        return request.user.has_perm("articles.approve_article")
-
-    def has_publish_permission(self, request):
-        return request.user.has_perm("articles.publish_article")
+def _run_step_action(modeladmin, request, queryset, *, name):
+    modeladmin.run_transition(request, queryset, name)
 
 
 @admin.register(ReviewerProfile)
