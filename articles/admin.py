@@ -275,8 +275,9 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
                     return HttpResponseRedirect(request.path)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def run_transition(self, request, queryset, name):
-        """Apply one workflow step to each article; report successes and each refusal."""
+    def run_transition(self, request, queryset, name) -> bool:
+        """Apply one workflow step to each article; report successes and each refusal.
+        True when nothing was refused."""
         step = workflow.TRANSITIONS[name]
         options = {}
         if name == "request_changes":
@@ -289,13 +290,14 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
                     _("Approve refused: the next review date must be a date (YYYY-MM-DD)."),
                     messages.ERROR,
                 )
-                return
+                return False
             options["next_review_due_on"] = due
-        done = []
+        done, refused = [], False
         for article in queryset.select_related("draft", "live_revision"):
             try:
                 step.run(article, by=request.user, **options)
             except workflow.WorkflowRefused as refusal:
+                refused = True
                 self.message_user(request, f"{step.label} refused for {refusal}", messages.ERROR)
             else:
                 done.append(article.title)
@@ -305,6 +307,7 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
                 f"{step.label}: done for {len(done)} article(s): " + "; ".join(done),
                 messages.SUCCESS,
             )
+        return not refused
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         # One bulk action per workflow step, offered to users who hold the step's permission.

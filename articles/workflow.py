@@ -41,9 +41,6 @@ from .models import (
 REVIEW_INTERVAL = timedelta(days=365)
 WORDING_MAX_LENGTH = Claim._meta.get_field("certainty_wording").max_length
 
-# Problems that mean a step does not apply at all (no button is offered); any other problem
-# is a rule the user can fix, so the button stays and pressing it lists what is left.
-GATE_CODES = frozenset({"permission", "state"})
 # Problems about the person approving rather than the article.
 REVIEWER_CODES = frozenset({"own_article", "no_reviewer_profile", "verification_expired"})
 
@@ -102,20 +99,26 @@ class Step:
 
     def check(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
         """Every reason `user` cannot take this step on `article` now (empty: go ahead)."""
+        return self.gate_problems(article, user) or self.rule_problems(article, user, **options)
+
+    def gate_problems(self, article: Article, user: AbstractBaseUser) -> list[Problem]:
+        """Whether the step applies at all: the user's permission, then the article's state."""
         if not user.has_perm(f"articles.{self.permission}"):
             return [Problem("permission", f"You do not have permission to {self.doing}.")]
-        return self.state_problems(article) or self.rule_problems(article, user, **options)
+        return self.state_problems(article)
 
     def state_problems(self, article: Article) -> list[Problem]:
         """Whether the step applies to the article where it stands (problems coded "state")."""
         return []
 
     def rule_problems(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
+        """The step's own rules, once permission and state allow it."""
         return []
 
     def is_offered(self, article: Article, user: AbstractBaseUser) -> bool:
-        """Whether a button for this step belongs on the page (the server re-checks)."""
-        return not any(problem.code in GATE_CODES for problem in self.check(article, user))
+        """Whether a button for this step belongs on the page. Rules the user can still fix
+        (verdicts missing…) do not hide it: pressing it lists them."""
+        return not self.gate_problems(article, user)
 
     def execute(self, article: Article, *, by: AbstractBaseUser, now: datetime, **options) -> str:
         """Make the change on the locked article; return the history message ('' for none)."""
