@@ -6,7 +6,7 @@ from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from . import workflow
 from .forms import ArticleAdminForm
-from .models import Article, Citation, ReviewerProfile, Status, Study, Topic
+from .models import (
+    Article,
+    ArticleRevision,
+    Citation,
+    Claim,
+    ReviewerProfile,
+    Status,
+    Study,
+    Topic,
+)
 from .staff_views import ArticleStaffViewsMixin
 
 
@@ -133,6 +142,37 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def last_reviewed_revision(article: Article) -> ArticleRevision | None:
+    """The latest revision submitted for review: its notes are the ones the author needs."""
+    return article.revisions.filter(submitted_at__isnull=False).order_by("-number").first()
+
+
+def attach_reviewer_notes(claims: list[Claim], reviewed: ArticleRevision | None) -> None:
+    """Give each claim the reviewer's notes on the same claim in the last reviewed revision:
+    matched by wording, else by position, so a reworded claim keeps the note that asked for
+    the rewording."""
+    for claim in claims:
+        claim.review_notes = []
+    if reviewed is None:
+        return
+    earlier = list(
+        reviewed.claims.prefetch_related(
+            Prefetch("citations", queryset=Citation.objects.select_related("study", "verdict_by"))
+        )
+    )
+    by_hash = {claim.text_hash: claim for claim in earlier}
+    by_ordinal = {claim.ordinal: claim for claim in earlier}
+    for claim in claims:
+        match = by_hash.get(claim.text_hash) or by_ordinal.get(claim.ordinal)
+        if match is None:
+            continue
+        claim.review_notes = [
+            citation
+            for citation in match.citations.all()
+            if citation.verdict_note or (citation.verdict and citation.verdict != "supports")
+        ]
+
+
 @admin.register(Article)
 class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     form = ArticleAdminForm
@@ -235,14 +275,20 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
         revision = article.working_revision if article.pk else None
         if revision is None:
             return _("Save the article to see its claims.")
-        claims = revision.claims.prefetch_related("citations__study")
+        claims = list(revision.claims.prefetch_related("citations__study"))
+        reviewed = last_reviewed_revision(article)
+        attach_reviewer_notes(claims, reviewed)
         return render_to_string(
             "admin/articles/_claims_table.html",
             {
                 "claims": claims,
                 "revision": revision,
+                "reviewed": reviewed,
                 "lint_findings": workflow.open_lint_findings(article, revision),
-                "comments": article.comments.select_related("author", "revision"),
+                # The last review's comments stay beside the claims until the next review.
+                "comments": reviewed.comments.select_related("author", "revision")
+                if reviewed
+                else [],
             },
         )
 

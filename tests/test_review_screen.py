@@ -512,3 +512,32 @@ def test_review_screen_queries_do_not_grow_with_citations(
         response = client.get(review_url(article))
     assert response.status_code == 200
     assert len(re.findall(r'name="citation-\d+-verdict"', text(response))) == 30
+
+
+def change_url(article):
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+def test_reviewer_notes_reach_the_author_and_survive_a_new_draft(
+    client, reviewer, author, article
+):
+    workflow.record_verdict(
+        citations(article)["haake2007"],
+        verdict=Verdict.OVERSTATED,
+        note="Sham did as well; say so.",
+        by=reviewer,
+    )
+    workflow.request_changes(article, by=reviewer, comment="Reword claim 2, please.")
+    client.force_login(author)
+    page = text(client.get(change_url(article)))
+    assert "Sham did as well; say so." in page and "Reword claim 2, please." in page
+    # The author rewords claim 2 and saves a new draft: the notes stay beside it.
+    body = BODY.replace("did about as well as real needling", "matched real needling")
+    workflow.save_draft(refresh(article), title="t", summary="s", body=body, by=author)
+    page = text(client.get(change_url(article)))
+    assert "matched real needling" in page
+    assert "Sham did as well; say so." in page and "Reword claim 2, please." in page
+    # Until the next review starts.
+    workflow.submit_for_review(refresh(article), by=author)
+    page = text(client.get(change_url(article)))
+    assert "Sham did as well; say so." not in page and "Reword claim 2, please." not in page
