@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -265,8 +266,8 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
             return _("Not reviewed yet")
         overdue = _(" (overdue)") if article.is_review_overdue() else ""
         return _("Last reviewed %(last)s; next review due %(next)s%(overdue)s") % {
-            "last": article.last_reviewed_on,
-            "next": article.next_review_due_on,
+            "last": date_format(article.last_reviewed_on),
+            "next": date_format(article.next_review_due_on),
             "overdue": overdue,
         }
 

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from .body import ParsedBody, parse
 from .lint import uncited_claims
@@ -555,7 +556,7 @@ def reviewer_problems(article, revision, by, today=None) -> list[Problem]:
         problems.append(
             Problem(
                 "verification_expired",
-                f"Your registration was last verified on {profile.verified_on:%d %B %Y}, more "
+                f"Your registration was last verified on {date_format(profile.verified_on)}, more "
                 "than 12 months ago: ask an administrator to re-verify it before approving.",
             )
         )

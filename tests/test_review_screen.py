@@ -518,9 +518,7 @@ def change_url(article):
     return reverse("admin:articles_article_change", args=[article.pk])
 
 
-def test_reviewer_notes_reach_the_author_and_survive_a_new_draft(
-    client, reviewer, author, article
-):
+def test_reviewer_notes_reach_the_author_and_survive_a_new_draft(client, reviewer, author, article):
     workflow.record_verdict(
         citations(article)["haake2007"],
         verdict=Verdict.OVERSTATED,
