@@ -203,6 +203,10 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("draft", "live_revision")
 
+    def view_on_site(self, article):
+        # Only a live article has a public page; drafts have "Preview" instead.
+        return article.get_absolute_url() if article.is_published() else None
+
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 

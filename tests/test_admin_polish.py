@@ -80,3 +80,13 @@ def test_history_says_added_once(client, admin_user):
     article = Article.objects.get(slug="a-new-one")
     page = text(client.get(reverse("admin:articles_article_revisions", args=[article.pk])))
     assert "Added." in page and "Added. Added." not in page
+
+
+def test_view_on_site_only_for_a_live_article(client, admin_user, make_article):
+    client.force_login(admin_user)
+    draft = make_article(status="draft")
+    live = make_article(status="published")
+    draft_page = text(client.get(reverse("admin:articles_article_change", args=[draft.pk])))
+    live_page = text(client.get(reverse("admin:articles_article_change", args=[live.pk])))
+    assert "View on site" not in draft_page and "Preview" in draft_page
+    assert "View on site" in live_page
