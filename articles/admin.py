@@ -1,19 +1,31 @@
 from datetime import date, timedelta
+from functools import partial
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import workflow
 from .forms import ArticleAdminForm
-from .models import Article, Citation, ReviewerProfile, Status, Study, Topic
+from .models import (
+    Article,
+    ArticleRevision,
+    Citation,
+    Claim,
+    ReviewerProfile,
+    Status,
+    Study,
+    Topic,
+)
 from .staff_views import ArticleStaffViewsMixin
 
 
@@ -105,13 +117,12 @@ class StudyAdmin(admin.ModelAdmin):
         return study.title if len(study.title) <= 80 else study.title[:79] + "…"
 
 
-def future_date(value):
-    """The date in `value` (YYYY-MM-DD) if it is after today, else None."""
+def parse_date(value: str) -> date | None:
+    """The date in `value` (YYYY-MM-DD), or None if it is not one."""
     try:
-        due = date.fromisoformat(value.strip())
+        return date.fromisoformat(value.strip())
     except ValueError:
         return None
-    return due if due > timezone.localdate() else None
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -132,6 +143,37 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def last_reviewed_revision(article: Article) -> ArticleRevision | None:
+    """The latest revision submitted for review: its notes are the ones the author needs."""
+    return article.revisions.filter(submitted_at__isnull=False).order_by("-number").first()
+
+
+def attach_reviewer_notes(claims: list[Claim], reviewed: ArticleRevision | None) -> None:
+    """Give each claim the reviewer's notes on the same claim in the last reviewed revision:
+    matched by wording, else by position, so a reworded claim keeps the note that asked for
+    the rewording."""
+    for claim in claims:
+        claim.review_notes = []
+    if reviewed is None:
+        return
+    earlier = list(
+        reviewed.claims.prefetch_related(
+            Prefetch("citations", queryset=Citation.objects.select_related("study", "verdict_by"))
+        )
+    )
+    by_hash = {claim.text_hash: claim for claim in earlier}
+    by_ordinal = {claim.ordinal: claim for claim in earlier}
+    for claim in claims:
+        match = by_hash.get(claim.text_hash) or by_ordinal.get(claim.ordinal)
+        if match is None:
+            continue
+        claim.review_notes = [
+            citation
+            for citation in match.citations.all()
+            if citation.verdict_note or (citation.verdict and citation.verdict != "supports")
+        ]
+
+
 @admin.register(Article)
 class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     form = ArticleAdminForm
@@ -149,7 +191,6 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     list_select_related = ["draft", "live_revision", "topic", "author", "reviewer"]
     search_fields = ["slug", "draft__title", "live_revision__title"]
     readonly_fields = ["status", "live_link", "review_dates", "claims_table"]
-    actions = [*workflow.TRANSITIONS]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "base_version"]}),
         (_("Claims and citations"), {"fields": ["claims_table"]}),
@@ -161,6 +202,10 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("draft", "live_revision")
+
+    def view_on_site(self, article):
+        # Only a live article has a public page; drafts have "Preview" instead.
+        return article.get_absolute_url() if article.is_published() else None
 
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
@@ -225,8 +270,8 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
             return _("Not reviewed yet")
         overdue = _(" (overdue)") if article.is_review_overdue() else ""
         return _("Last reviewed %(last)s; next review due %(next)s%(overdue)s") % {
-            "last": article.last_reviewed_on,
-            "next": article.next_review_due_on,
+            "last": date_format(article.last_reviewed_on),
+            "next": date_format(article.next_review_due_on),
             "overdue": overdue,
         }
 
@@ -235,14 +280,20 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
         revision = article.working_revision if article.pk else None
         if revision is None:
             return _("Save the article to see its claims.")
-        claims = revision.claims.prefetch_related("citations__study")
+        claims = list(revision.claims.prefetch_related("citations__study"))
+        reviewed = last_reviewed_revision(article)
+        attach_reviewer_notes(claims, reviewed)
         return render_to_string(
             "admin/articles/_claims_table.html",
             {
                 "claims": claims,
                 "revision": revision,
+                "reviewed": reviewed,
                 "lint_findings": workflow.open_lint_findings(article, revision),
-                "comments": article.comments.select_related("author", "revision"),
+                # The last review's comments stay beside the claims until the next review.
+                "comments": reviewed.comments.select_related("author", "revision")
+                if reviewed
+                else [],
             },
         )
 
@@ -275,70 +326,57 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
                     return HttpResponseRedirect(request.path)
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def run_transition(self, request, queryset, name):
-        """Apply one workflow step to each article; report successes and each refusal."""
-        transition = workflow.TRANSITIONS[name]
+    def run_transition(self, request, queryset, name) -> bool:
+        """Apply one workflow step to each article; report successes and each refusal.
+        True when nothing was refused."""
+        step = workflow.TRANSITIONS[name]
         options = {}
         if name == "request_changes":
             options["comment"] = request.POST.get("comment", "")
-        if name == "approve" and request.POST.get("next_review_due_on"):
-            due = future_date(request.POST["next_review_due_on"])
+        if name == "approve" and request.POST.get("next_review_due_on", "").strip():
+            due = parse_date(request.POST["next_review_due_on"])
             if due is None:
                 self.message_user(
                     request,
-                    _("Approve refused: the next review date must be a future date (YYYY-MM-DD)."),
+                    _("Approve refused: the next review date must be a date (YYYY-MM-DD)."),
                     messages.ERROR,
                 )
-                return
+                return False
             options["next_review_due_on"] = due
-        done = []
+        done, refused = [], False
         for article in queryset.select_related("draft", "live_revision"):
             try:
-                transition.function(article, by=request.user, **options)
+                step.run(article, by=request.user, **options)
             except workflow.WorkflowRefused as refusal:
-                self.message_user(
-                    request, f"{transition.label} refused for {refusal}", messages.ERROR
-                )
+                refused = True
+                self.message_user(request, f"{step.label} refused for {refusal}", messages.ERROR)
             else:
                 done.append(article.title)
         if done:
             self.message_user(
                 request,
-                f"{transition.label}: done for {len(done)} article(s): " + "; ".join(done),
+                f"{step.label}: done for {len(done)} article(s): " + "; ".join(done),
                 messages.SUCCESS,
             )
+        return not refused
 
-    @admin.action(description=_("Submit selected articles for review"), permissions=["submit"])
-    def submit_for_review(self, request, queryset):
-        self.run_transition(request, queryset, "submit_for_review")
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # One bulk action per workflow step, offered to users who hold the step's permission.
+        actions = super().get_actions(request, action_location=action_location)
+        if action_location != ActionLocation.CHANGE_LIST:
+            return actions  # the change page has its own workflow buttons
+        for step in workflow.TRANSITIONS.values():
+            if request.user.has_perm(f"articles.{step.permission}"):
+                actions[step.name] = (
+                    partial(_run_step_action, name=step.name),
+                    step.name,
+                    _("%(step)s: selected articles") % {"step": step.label},
+                )
+        return actions
 
-    @admin.action(description=_("Request changes to selected articles"), permissions=["review"])
-    def request_changes(self, request, queryset):
-        self.run_transition(request, queryset, "request_changes")
 
-    @admin.action(description=_("Approve selected articles"), permissions=["approve"])
-    def approve(self, request, queryset):
-        self.run_transition(request, queryset, "approve")
-
-    @admin.action(description=_("Publish selected articles"), permissions=["publish"])
-    def publish(self, request, queryset):
-        self.run_transition(request, queryset, "publish")
-
-    @admin.action(description=_("Unpublish selected articles"), permissions=["publish"])
-    def unpublish(self, request, queryset):
-        self.run_transition(request, queryset, "unpublish")
-
-    def has_submit_permission(self, request):
-        return request.user.has_perm("articles.submit_article")
-
-    def has_review_permission(self, request):
-        return request.user.has_perm("articles.review_article")
-
-    def has_approve_permission(self, request):
-        return request.user.has_perm("articles.approve_article")
-
-    def has_publish_permission(self, request):
-        return request.user.has_perm("articles.publish_article")
+def _run_step_action(modeladmin, request, queryset, *, name):
+    modeladmin.run_transition(request, queryset, name)
 
 
 @admin.register(ReviewerProfile)

@@ -6,7 +6,16 @@ from django.utils.translation import gettext as _
 
 from .body import parse
 from .diff import line_diff
-from .models import Article, ArticleRevision, Study
+from .models import (
+    CERTAINTY_WORDINGS,
+    Article,
+    ArticleRevision,
+    Certainty,
+    Citation,
+    Claim,
+    Study,
+    Verdict,
+)
 
 
 def citation_errors(parsed):
@@ -101,3 +110,153 @@ class ArticleAdminForm(forms.ModelForm):
             ),
             code="edit_conflict",
         )
+
+
+# The review screen ------------------------------------------------------------------------
+
+
+def require_row_in_review(form):
+    """A posted row id outside the formset's queryset (another article's citation, a stale
+    page) is refused: model formsets would otherwise treat it as a new row."""
+    if form.instance.pk is None:
+        raise ValidationError(
+            _("The form names a row that is not in the revision under review. Reload the page."),
+            code="not_in_revision",
+        )
+
+
+class CitationReviewForm(forms.ModelForm):
+    """A reviewer's verdict on one citation, with the note a verdict other than "supports"
+    needs. The workflow re-checks every rule when the verdict is recorded."""
+
+    class Meta:
+        model = Citation
+        fields = ["verdict", "verdict_note"]
+        widgets = {"verdict_note": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+        error_messages = {
+            "verdict": {"invalid_choice": _("“%(value)s” is not a verdict.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        citation = self.instance
+        if citation.pk is None:
+            self.subject = _("A citation")
+            return
+        self.subject = f"Claim {citation.claim.ordinal} → {citation.study.key}"
+        self.fields["verdict"].label = _("Verdict on claim %(n)s and %(key)s") % {
+            "n": citation.claim.ordinal,
+            "key": citation.study.key,
+        }
+        self.fields["verdict"].choices = [("", _("Not reviewed yet")), *Verdict.choices]
+        self.fields["verdict_note"].label = _("Note (required unless it supports the claim)")
+
+    def clean(self):
+        cleaned = super().clean()
+        require_row_in_review(self)
+        verdict = cleaned.get("verdict", "")
+        note = cleaned.get("verdict_note", "").strip()
+        cleaned["verdict_note"] = note
+        if "verdict" not in cleaned:
+            return cleaned  # already an invalid choice
+        if not verdict and self.instance.verdict:
+            self.add_error(
+                "verdict",
+                ValidationError(_("A recorded verdict cannot be cleared."), code="verdict_cleared"),
+            )
+        elif not verdict and note:
+            self.add_error(
+                "verdict",
+                ValidationError(_("Choose a verdict for your note."), code="note_without_verdict"),
+            )
+        elif verdict and verdict != Verdict.SUPPORTS and not note:
+            self.add_error(
+                "verdict_note",
+                ValidationError(
+                    _("Say in a note why the study does not fully support the claim."),
+                    code="note_required",
+                ),
+            )
+        return cleaned
+
+    def has_review_change(self):
+        """Whether saving would record something new (re-saving keeps who and when)."""
+        verdict = self.cleaned_data.get("verdict", "")
+        note = self.cleaned_data.get("verdict_note", "")
+        return bool(verdict) and (verdict, note) != (
+            self.initial["verdict"],
+            self.initial["verdict_note"],
+        )
+
+
+class ClaimReviewForm(forms.ModelForm):
+    """A claim's GRADE certainty and the plain words patients see beside it: one of a short
+    list, or the reviewer's own words, which win when given."""
+
+    wording = forms.ChoiceField(label=_("Wording patients see"), required=False)
+    wording_text = forms.CharField(
+        label=_("Or in your own words (used instead of the list)"),
+        required=False,
+        max_length=Claim._meta.get_field("certainty_wording").max_length,
+        widget=forms.TextInput(attrs={"size": 50}),
+    )
+
+    class Meta:
+        model = Claim
+        fields = ["certainty"]
+        error_messages = {
+            "certainty": {"invalid_choice": _("“%(value)s” is not a GRADE certainty.")},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        claim = self.instance
+        self.subject = f"Claim {claim.ordinal}" if claim.pk else _("A claim")
+        certainties, wordings = self.certainty_choices_for(claim)
+        self.fields["certainty"].label = _("Certainty of the evidence for claim %(n)s (GRADE)") % {
+            "n": claim.ordinal
+        }
+        self.fields["certainty"].choices = [("", _("Not rated yet")), *certainties]
+        self.fields["wording"].choices = [
+            ("", _("None, or my own words below")),
+            *((wording, wording) for wording in wordings),
+        ]
+        self.fields["wording"].error_messages["invalid_choice"] = _(
+            "“%(value)s” is not one of the wordings."
+        )
+        saved = claim.certainty_wording
+        self.initial["wording"] = saved if saved in wordings else ""
+        self.initial["wording_text"] = "" if saved in wordings else saved
+
+    def certainty_choices_for(self, claim: Claim) -> tuple[list[tuple[str, str]], list[str]]:
+        """The GRADE ratings and patient wordings a reviewer may pick for `claim`: the one
+        place the screen's choices come from."""
+        return list(Certainty.choices), list(CERTAINTY_WORDINGS)
+
+    def clean(self):
+        cleaned = super().clean()
+        require_row_in_review(self)
+        cleaned["certainty_wording"] = cleaned.get("wording_text", "").strip() or cleaned.get(
+            "wording", ""
+        )
+        if cleaned["certainty_wording"] and not cleaned.get("certainty") and "certainty" in cleaned:
+            self.add_error(
+                "certainty",
+                ValidationError(
+                    _("Choose a certainty for the wording."), code="wording_without_certainty"
+                ),
+            )
+        return cleaned
+
+    def has_review_change(self):
+        values = (self.cleaned_data.get("certainty", ""), self.cleaned_data["certainty_wording"])
+        saved = self.initial["wording_text"] or self.initial["wording"]
+        return values != (self.initial.get("certainty", ""), saved)
+
+
+CitationReviewFormSet = forms.modelformset_factory(
+    Citation, form=CitationReviewForm, extra=0, edit_only=True
+)
+ClaimReviewFormSet = forms.modelformset_factory(
+    Claim, form=ClaimReviewForm, extra=0, edit_only=True
+)

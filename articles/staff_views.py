@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -25,20 +25,18 @@ from django.views.decorators.cache import never_cache
 
 from . import workflow
 from .diff import line_diff
+from .forms import CitationReviewFormSet, ClaimReviewFormSet
 from .lint import uncited_claims
 from .models import (
-    CERTAINTY_WORDINGS,
     Article,
     ArticleRevision,
-    Certainty,
     Citation,
+    Claim,
     ReviewerProfile,
     Status,
-    Verdict,
 )
 from .views import article_page_context
 
-WORDING_MAX_LENGTH = 200
 REVIEW_TRANSITIONS = ("request_changes", "approve")
 
 
@@ -107,7 +105,10 @@ class ArticleStaffViewsMixin:
     @method_decorator(never_cache)
     def review_view(self, request, object_id):
         """Claims beside their studies, with verdicts, certainty, linter warnings, comments
-        and the approval checklist. Authors see it read-only; reviewers record their review."""
+        and the approval checklist. Authors see it read-only; reviewers record their review.
+
+        The whole screen is one form, so every button first saves the verdicts and
+        certainty typed (or refuses with everything kept), then does its own job."""
         article = self.get_article_or_403(request, object_id)
         if request.method == "POST":
             if not request.user.has_perm("articles.review_article"):
@@ -117,86 +118,88 @@ class ArticleStaffViewsMixin:
 
     def _review_post(self, request, article):
         here = reverse("admin:articles_article_review", args=[article.pk])
-        if "_save_review" in request.POST:
-            revision = article.draft
-            if article.status != Status.IN_REVIEW or revision is None:
-                messages.error(
-                    request,
-                    f"Nothing was saved: “{article.title}” is not in review "
-                    f"(status: {article.get_status_display()}).",
-                )
-                return HttpResponseRedirect(here)
-            claims = review_claims(revision)
-            review = ReviewInput.read(request.POST, claims)
-            if not review.errors:
-                review.apply(request.user)
-            if review.errors:
-                return self._render_review(request, article, review=review, status=400)
-            if review.changed:
-                messages.success(
-                    request, f"Saved {review.changed} change(s) to the review of “{article.title}”."
-                )
-            else:
-                messages.info(request, "Nothing had changed, so nothing was saved.")
+        forms = review_forms(article, request.user, request.POST)
+        if "_save_review" in request.POST and forms is None:
+            messages.error(
+                request,
+                f"Nothing was saved: “{article.title}” is not in review "
+                f"(status: {article.get_status_display()}).",
+            )
             return HttpResponseRedirect(here)
-        if "_dismiss" in request.POST:
-            try:
+        if forms is not None and forms.is_bound:
+            saved = forms.save(request.user) if forms.is_valid() else None
+            if saved is None:
+                return self._render_review(request, article, forms=forms, status=400)
+            if saved:
+                messages.success(
+                    request, f"Saved {saved} change(s) to the review of “{article.title}”."
+                )
+            elif "_save_review" in request.POST:
+                messages.info(request, "Nothing had changed, so nothing was saved.")
+        if "_save_review" in request.POST or self._review_action(request, article):
+            return HttpResponseRedirect(here)
+        # Refused: show the page again with what was typed in the other boxes kept.
+        article = self.get_article_or_403(request, article.pk)
+        return self._render_review(request, article, status=400)
+
+    def _review_action(self, request, article) -> bool:
+        """Do what the pressed button asks (besides saving); False when it was refused."""
+        post = request.POST
+        try:
+            if "_dismiss" in post:
+                fingerprint = post["_dismiss"]
                 dismissal = workflow.dismiss_lint_finding(
                     article,
-                    fingerprint=request.POST["_dismiss"],
+                    fingerprint=fingerprint,
                     by=request.user,
-                    reason=request.POST.get("reason", "")[:300],
+                    reason=post.get(f"reason-{fingerprint}", "")[:300],
                 )
-            except workflow.WorkflowRefused as refusal:
-                messages.error(request, f"Dismissal refused for {refusal}")
-            else:
                 messages.success(request, f"Recorded as not a claim: “{dismissal.sentence}”")
-            return HttpResponseRedirect(here)
-        if "_comment" in request.POST:
-            try:
-                workflow.add_comment(article, body=request.POST.get("body", ""), by=request.user)
-            except workflow.WorkflowRefused as refusal:
-                messages.error(request, f"Comment refused for {refusal}")
-            else:
+            elif "_comment" in post:
+                workflow.add_comment(article, body=post.get("body", ""), by=request.user)
                 messages.success(request, "Your comment was added.")
-            return HttpResponseRedirect(here)
-        name = request.POST.get("_transition")
-        if name in REVIEW_TRANSITIONS:
-            self.run_transition(request, Article.objects.filter(pk=article.pk), name)
-            return HttpResponseRedirect(here)
-        messages.error(request, "That request was not understood; nothing was changed.")
-        return HttpResponseRedirect(here)
+            elif post.get("_transition") in REVIEW_TRANSITIONS:
+                article_only = Article.objects.filter(pk=article.pk)
+                return self.run_transition(request, article_only, post["_transition"])
+            else:
+                messages.error(request, "That request was not understood; nothing was changed.")
+                return False
+        except workflow.WorkflowRefused as refusal:
+            doing = "Dismissal" if "_dismiss" in post else "Comment"
+            messages.error(request, f"{doing} refused for {refusal}")
+            return False
+        return True
 
-    def _render_review(self, request, article, review=None, status=200):
+    def _render_review(self, request, article, forms=None, status=200):
         revision = review_revision(article)
-        can_review = (
-            request.user.has_perm("articles.review_article")
-            and article.status == Status.IN_REVIEW
-            and revision is not None
-            and revision.pk == article.draft_id
-        )
-        claims = review.claims if review else review_claims(revision) if revision else []
-        for claim in claims:
-            prepare_claim_form(claim, review)
+        if forms is None:
+            forms = review_forms(article, request.user)
+        claims = review_claims(revision) if revision else []
+        if forms is not None:
+            forms.attach(claims)
         dismissals = list(article.lint_dismissals.select_related("dismissed_by", "revision"))
         dismissed = {dismissal.fingerprint: dismissal for dismissal in dismissals}
         findings = uncited_claims(revision.body) if revision else []
+        posted = request.POST if request.method == "POST" else {}
         context = self.staff_context(
             request,
             article,
             f"Review: {article.title}",
             revision=revision,
             claims=claims,
-            can_review=can_review,
+            forms=forms,
+            can_review=forms is not None,
             can_approve=request.user.has_perm("articles.approve_article"),
-            open_findings=[f for f in findings if f.fingerprint not in dismissed],
+            open_findings=[
+                (finding, posted.get(f"reason-{finding.fingerprint}", ""))
+                for finding in findings
+                if finding.fingerprint not in dismissed
+            ],
             dismissals=dismissals,
             comments=article.comments.select_related("author", "revision"),
             checklist=self.checklist(request, article),
-            review_errors=review.errors if review else [],
-            verdict_choices=Verdict.choices,
-            certainty_choices=Certainty.choices,
-            certainty_wordings=CERTAINTY_WORDINGS,
+            review_errors=forms.error_summary() if forms is not None and forms.is_bound else [],
+            posted=posted,
         )
         return TemplateResponse(request, "admin/articles/review.html", context, status=status)
 
@@ -205,10 +208,9 @@ class ArticleStaffViewsMixin:
         without the checks about who approves (which would be about them)."""
         if article.status != Status.IN_REVIEW or article.draft is None:
             return None
-        problems = workflow.approval_problems(article, request.user)
+        problems = workflow.APPROVE.rule_problems(article, request.user)
         if not request.user.has_perm("articles.approve_article"):
-            personal = set(workflow.reviewer_problems(article, article.draft, request.user))
-            problems = [problem for problem in problems if problem not in personal]
+            problems = [p for p in problems if p.code not in workflow.REVIEWER_CODES]
         return problems
 
     # History -----------------------------------------------------------------------------
@@ -349,159 +351,98 @@ def review_claims(revision):
     )
 
 
-@dataclass
-class ReviewInput:
-    """The verdict and certainty fields of one review POST, checked before anything is saved.
+class ReviewForms:
+    """The review screen's two model formsets over the revision in review: a verdict per
+    citation and a certainty per claim. Saved through the workflow, all or nothing."""
 
-    Fields are named after the rows they change: ``verdict-<citation id>``, ``note-<id>``,
-    ``certainty-<claim id>``, ``wording-<id>`` (one of CERTAINTY_WORDINGS) and
-    ``wording_text-<id>`` (the reviewer's own words, which win when given). A field left out
-    changes nothing.
-    """
+    def __init__(self, revision: ArticleRevision, data: QueryDict | None = None):
+        # A POST without the formsets (a bare dismissal or decision) carries no review input.
+        if data is not None and "citation-TOTAL_FORMS" not in data:
+            data = None
+        self.is_bound = data is not None
+        self.citations = CitationReviewFormSet(
+            data,
+            prefix="citation",
+            queryset=Citation.objects.filter(claim__revision=revision)
+            .select_related("claim", "study")
+            .order_by("claim__ordinal", "position"),
+        )
+        self.claims = ClaimReviewFormSet(
+            data, prefix="claim", queryset=revision.claims.order_by("ordinal")
+        )
 
-    claims: list
-    post: object
-    verdicts: dict = field(default_factory=dict)  # citation -> (verdict, note)
-    certainties: dict = field(default_factory=dict)  # claim -> (certainty, wording)
-    errors: list = field(default_factory=list)  # (field id, message)
-    changed: int = 0
+    def is_valid(self) -> bool:
+        return all([self.citations.is_valid(), self.claims.is_valid()])
 
-    CITATION_FIELDS = ("verdict", "note")
-    CLAIM_FIELDS = ("certainty", "wording", "wording_text")
-
-    @classmethod
-    def read(cls, post, claims):
-        review = cls(claims=claims, post=post)
-        citations = {c.pk: c for claim in claims for c in claim.citations.all()}
-        claims_by_pk = {claim.pk: claim for claim in claims}
-        citation_ids, claim_ids = set(), set()
-        for name in post:
-            prefix, _, ident = name.partition("-")
-            if prefix in cls.CITATION_FIELDS:
-                rows, wanted, noun = citations, citation_ids, "citation"
-            elif prefix in cls.CLAIM_FIELDS:
-                rows, wanted, noun = claims_by_pk, claim_ids, "claim"
-            else:
-                continue
-            try:
-                wanted.add(rows[int(ident)].pk)
-            except (KeyError, ValueError):
-                review.errors.append(
-                    (
-                        "",
-                        f"The form names {noun} “{ident}”, which is not in the revision under "
-                        "review. Reload the page and try again.",
-                    )
-                )
-        for pk in sorted(citation_ids):
-            review._read_citation(citations[pk])
-        for pk in sorted(claim_ids):
-            review._read_claim(claims_by_pk[pk])
-        return review
-
-    def _read_citation(self, citation):
-        label = f"Claim {citation.claim.ordinal} → {citation.study.key}"
-        verdict = self.post.get(f"verdict-{citation.pk}", citation.verdict).strip()
-        note = self.post.get(f"note-{citation.pk}", citation.verdict_note).strip()
-        anchor = f"id_verdict-{citation.pk}"
-        if not verdict:
-            if citation.verdict:
-                self.errors.append((anchor, f"{label}: a recorded verdict cannot be cleared."))
-            elif note:
-                self.errors.append((anchor, f"{label}: choose a verdict for your note."))
-            return
-        if verdict not in Verdict.values:
-            self.errors.append((anchor, f"{label}: “{verdict}” is not a verdict."))
-            return
-        if verdict != Verdict.SUPPORTS and not note:
-            self.errors.append(
-                (
-                    f"id_note-{citation.pk}",
-                    f"{label}: say in a note why the study does not fully support the claim.",
-                )
-            )
-            return
-        if (verdict, note) != (citation.verdict, citation.verdict_note):
-            self.verdicts[citation] = (verdict, note)
-
-    def _read_claim(self, claim):
-        label = f"Claim {claim.ordinal}"
-        certainty = self.post.get(f"certainty-{claim.pk}", claim.certainty).strip()
-        chosen = self.post.get(f"wording-{claim.pk}", "").strip()
-        own = self.post.get(f"wording_text-{claim.pk}", "").strip()
-        if f"wording-{claim.pk}" not in self.post and f"wording_text-{claim.pk}" not in self.post:
-            own = claim.certainty_wording
-        if certainty and certainty not in Certainty.values:
-            self.errors.append(
-                (f"id_certainty-{claim.pk}", f"{label}: “{certainty}” is not a GRADE certainty.")
-            )
-            return
-        if chosen and chosen not in CERTAINTY_WORDINGS:
-            self.errors.append(
-                (f"id_wording-{claim.pk}", f"{label}: “{chosen}” is not one of the wordings.")
-            )
-            return
-        wording = own or chosen
-        if len(wording) > WORDING_MAX_LENGTH:
-            self.errors.append(
-                (
-                    f"id_wording_text-{claim.pk}",
-                    f"{label}: keep the wording under {WORDING_MAX_LENGTH} characters.",
-                )
-            )
-            return
-        if wording and not certainty:
-            self.errors.append(
-                (f"id_certainty-{claim.pk}", f"{label}: choose a certainty for the wording.")
-            )
-            return
-        if (certainty, wording) != (claim.certainty, claim.certainty_wording):
-            self.certainties[claim] = (certainty, wording)
-
-    def apply(self, by):
-        """Save every change through the workflow, all or nothing."""
+    def save(self, by) -> int | None:
+        """Record each changed verdict and certainty; the number saved, or None (and the
+        refusals as form errors) when the workflow refused any of them."""
+        changed, refused = 0, False
         with transaction.atomic():
-            for citation, (verdict, note) in self.verdicts.items():
+            for form in self.citations:
+                if not form.has_review_change():
+                    continue
                 try:
-                    workflow.record_verdict(citation, verdict=verdict, note=note, by=by)
+                    workflow.record_verdict(
+                        form.instance,
+                        verdict=form.cleaned_data["verdict"],
+                        note=form.cleaned_data["verdict_note"],
+                        by=by,
+                    )
                 except workflow.WorkflowRefused as refusal:
-                    self.errors.append((f"id_verdict-{citation.pk}", " ".join(refusal.reasons)))
-            for claim, (certainty, wording) in self.certainties.items():
+                    refused = True
+                    for problem in refusal.problems:
+                        name = "verdict_note" if problem.code == "note_required" else "verdict"
+                        form.add_error(name, ValidationError(problem.message, code=problem.code))
+                else:
+                    changed += 1
+            for form in self.claims:
+                if not form.has_review_change():
+                    continue
                 try:
-                    workflow.set_certainty(claim, certainty=certainty, wording=wording, by=by)
+                    workflow.set_certainty(
+                        form.instance,
+                        certainty=form.cleaned_data["certainty"],
+                        wording=form.cleaned_data["certainty_wording"],
+                        by=by,
+                    )
                 except workflow.WorkflowRefused as refusal:
-                    self.errors.append((f"id_certainty-{claim.pk}", " ".join(refusal.reasons)))
-                except ValidationError as error:
-                    self.errors.append((f"id_certainty-{claim.pk}", " ".join(error.messages)))
-            if self.errors:
+                    refused = True
+                    for problem in refusal.problems:
+                        name = "wording_text" if problem.code == "wording_too_long" else "certainty"
+                        form.add_error(name, ValidationError(problem.message, code=problem.code))
+                else:
+                    changed += 1
+            if refused:
                 transaction.set_rollback(True)
-            else:
-                self.changed = len(self.verdicts) + len(self.certainties)
+        return None if refused else changed
 
-    def error_for(self, anchor):
-        return [message for field_id, message in self.errors if field_id == anchor]
+    def attach(self, claims: list[Claim]) -> None:
+        """Give each displayed claim and citation its form (display objects stay as saved)."""
+        by_citation = {form.instance.pk: form for form in self.citations}
+        by_claim = {form.instance.pk: form for form in self.claims}
+        for claim in claims:
+            claim.review_form = by_claim.get(claim.pk)
+            for citation in claim.citations.all():
+                citation.review_form = by_citation.get(citation.pk)
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(field id, message) for the summary at the top, each naming its claim."""
+        summary = []
+        for formset in (self.citations, self.claims):
+            summary += [("", str(message)) for message in formset.non_form_errors()]
+            for form in formset:
+                for name, errors in form.errors.items():
+                    anchor = form[name].auto_id if name in form.fields else ""
+                    summary += [(anchor, f"{form.subject}: {message}") for message in errors]
+        return summary
 
 
-def prepare_claim_form(claim, review):
-    """Attach the values the form shows: what was typed (after an error) or what is saved."""
-    post = review.post if review else {}
-    for citation in claim.citations.all():
-        citation.form_verdict = post.get(f"verdict-{citation.pk}", citation.verdict)
-        citation.form_note = post.get(f"note-{citation.pk}", citation.verdict_note)
-        citation.errors = review.error_for(f"id_verdict-{citation.pk}") if review else []
-        citation.note_errors = review.error_for(f"id_note-{citation.pk}") if review else []
-    saved_choice = claim.certainty_wording if claim.certainty_wording in CERTAINTY_WORDINGS else ""
-    saved_own = "" if saved_choice else claim.certainty_wording
-    claim.form_certainty = post.get(f"certainty-{claim.pk}", claim.certainty)
-    claim.form_wording = post.get(f"wording-{claim.pk}", saved_choice)
-    claim.form_wording_text = post.get(f"wording_text-{claim.pk}", saved_own)
-    claim.errors = (
-        review.error_for(f"id_certainty-{claim.pk}")
-        + review.error_for(f"id_wording-{claim.pk}")
-        + review.error_for(f"id_wording_text-{claim.pk}")
-        if review
-        else []
-    )
+def review_forms(article: Article, user, data: QueryDict | None = None) -> ReviewForms | None:
+    """The review formsets when `user` may record verdicts on `article` now, else None."""
+    if workflow.RECORD_VERDICT.gate_problems(article, user):
+        return None
+    return ReviewForms(article.draft, data)
 
 
 # History helpers -----------------------------------------------------------------------------

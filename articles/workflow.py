@@ -1,27 +1,33 @@
 """The editorial workflow: drafts, review, verdicts, approval and publication.
 
-Every operation checks the acting user's permission and the article's state on the server,
-runs in one transaction, and either does all of its work or raises `WorkflowRefused`, whose
-message names the article and each rule that failed. The admin's bulk actions, the change
-page buttons and the review screen all go through these functions.
+Each step is declared once, as a `Step`: `check(article, user, **options)` returns the coded
+`Problem`s that stop it (permission, state, then the step's own rules), and `execute()` makes
+the change. `Step.run()` is the one frame every step shares: lock the article's row, check,
+execute, bump the edit version, save, log. The change page buttons, the admin's bulk actions
+and the review screen all ask the same `check()`, so a rule is written in one place.
+
+The public contract is one function per step (`publish(article, *, by)` …) at the bottom.
 
     draft -> in review -> changes requested -> (edit) draft -> ...
                        -> approved -> published -> unpublished
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from .body import parse
+from .body import ParsedBody, parse
 from .lint import uncited_claims
 from .models import (
     Article,
     ArticleRevision,
+    Certainty,
     Citation,
     Claim,
     LintDismissal,
@@ -34,20 +40,32 @@ from .models import (
 )
 
 REVIEW_INTERVAL = timedelta(days=365)
+WORDING_MAX_LENGTH = Claim._meta.get_field("certainty_wording").max_length
+
+# Problems about the person approving rather than the article.
+REVIEWER_CODES = frozenset({"own_article", "no_reviewer_profile", "verification_expired"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a step cannot run: a stable `code` for programs, a `message` for people."""
+
+    code: str
+    message: str
+
+    def __str__(self):
+        return self.message
 
 
 class WorkflowRefused(Exception):
     """An editorial rule stops this operation; the message says which, for which article."""
 
-    def __init__(self, article, reasons):
+    def __init__(self, article: Article, problems: list[Problem]):
         self.article = article
-        self.reasons = list(reasons)
+        self.problems = list(problems)
+        self.reasons = [problem.message for problem in self.problems]
+        self.codes = {problem.code for problem in self.problems}
         super().__init__(f"“{article.title}”: " + " ".join(self.reasons))
-
-
-def _require(user, permission, article, doing):
-    if not user.has_perm(f"articles.{permission}"):
-        raise WorkflowRefused(article, [f"You do not have permission to {doing}."])
 
 
 def _log(article, by, message, at=None):
@@ -71,38 +89,119 @@ def _locked(article):
     )
 
 
+class Step:
+    """One workflow step. Subclasses set the class attributes and write `execute()`, and
+    add their own rules in `rule_problems()`."""
+
+    name: str
+    label: str
+    permission: str  # codename in the articles app
+    doing: str  # completes "You do not have permission to …"
+
+    def check(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
+        """Every reason `user` cannot take this step on `article` now (empty: go ahead)."""
+        return self.gate_problems(article, user) or self.rule_problems(article, user, **options)
+
+    def gate_problems(self, article: Article, user: AbstractBaseUser) -> list[Problem]:
+        """Whether the step applies at all: the user's permission, then the article's state."""
+        if not user.has_perm(f"articles.{self.permission}"):
+            return [Problem("permission", f"You do not have permission to {self.doing}.")]
+        return self.state_problems(article)
+
+    def state_problems(self, article: Article) -> list[Problem]:
+        """Whether the step applies to the article where it stands (problems coded "state")."""
+        return []
+
+    def rule_problems(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
+        """The step's own rules, once permission and state allow it."""
+        return []
+
+    def is_offered(self, article: Article, user: AbstractBaseUser) -> bool:
+        """Whether a button for this step belongs on the page. Rules the user can still fix
+        (verdicts missing…) do not hide it: pressing it lists them."""
+        return not self.gate_problems(article, user)
+
+    def execute(self, article: Article, *, by: AbstractBaseUser, now: datetime, **options) -> str:
+        """Make the change on the locked article; return the history message ('' for none)."""
+        raise NotImplementedError
+
+    def run(self, article: Article, *, by: AbstractBaseUser, now=None, **options) -> Article:
+        """The shared frame: lock, check, execute, bump the version, save, log; all or nothing.
+
+        `article` is updated in place to the saved state, and returned.
+        """
+        now = now or timezone.now()
+        with transaction.atomic():
+            locked = _locked(article)
+            problems = self.check(locked, by, **options)
+            if problems:
+                raise WorkflowRefused(locked, problems)
+            message = self.execute(locked, by=by, now=now, **options)
+            locked.version += 1
+            locked.save()
+            if message:
+                _log(locked, by, message, now)
+        for field in Article._meta.concrete_fields:
+            setattr(article, field.attname, getattr(locked, field.attname))
+        return article
+
+
+class InReviewStep(Step):
+    """A step on the revision in review (verdicts, certainty, dismissals)."""
+
+    permission = "review_article"
+
+    def state_problems(self, article):
+        if article.status != Status.IN_REVIEW or article.draft is None:
+            return [
+                Problem(
+                    "state",
+                    f"It is not in review (status: {article.get_status_display()}), "
+                    f"so you cannot {self.doing}.",
+                )
+            ]
+        return []
+
+
 # Drafting -------------------------------------------------------------------------------
 
 
-def save_draft(article, *, title, summary, body, by, parsed=None):
-    """Store the working text of `article` in its open draft revision.
+class SaveDraft(Step):
+    """Store the working text in the open draft revision, creating one (numbered after the
+    last revision) when there is none or the open one was already submitted, so a submitted
+    or live revision is never changed."""
 
-    A draft is created (numbered after the last revision) when there is none or the open
-    one was already submitted, so a submitted or live revision is never changed.
-    """
-    parsed = parsed if parsed is not None else parse(body)
-    with transaction.atomic():
+    name, label = "save_draft", "Save draft"
+    permission, doing = "change_article", "edit articles"
+
+    def state_problems(self, article):
+        if article.status in (Status.IN_REVIEW, Status.APPROVED):
+            return [
+                Problem(
+                    "state",
+                    f"It is {article.get_status_display().lower()}: its text is frozen until "
+                    "the review ends.",
+                )
+            ]
+        return []
+
+    def execute(self, article, *, by, now, title, summary, body, parsed=None):
+        parsed = parsed if parsed is not None else parse(body)
         revision = article.draft
         if revision is None or revision.is_frozen():
             last = article.revisions.aggregate(last=Max("number"))["last"] or 0
             revision = ArticleRevision(article=article, number=last + 1, created_by=by)
-        revision.title = title
-        revision.summary = summary
-        revision.body = body
+        revision.title, revision.summary, revision.body = title, summary, body
         revision.rendered_html = parsed.html
         revision.content_hash = revision.compute_content_hash()
         revision.save()
         sync_claims(revision, parsed)
-        fields = {"version": article.version + 1}
         if article.draft_id != revision.pk:
-            fields.update(draft=revision, status=Status.DRAFT)
-        for name, value in fields.items():
-            setattr(article, name, value)
-        article.save(update_fields=[*fields, "updated_at"])
-    return revision
+            article.draft, article.status = revision, Status.DRAFT
+        return ""  # the admin logs its own "Changed …" entry
 
 
-def sync_claims(revision, parsed):
+def sync_claims(revision: ArticleRevision, parsed: ParsedBody) -> None:
     """Replace the revision's claims and citations with those parsed from its body.
 
     A claim whose wording is unchanged keeps the verdicts (and certainty) it had, in this
@@ -182,25 +281,32 @@ def _earlier_verdicts(revision):
 # Review ---------------------------------------------------------------------------------
 
 
-def submit_for_review(article, *, by, now=None):
+class SubmitForReview(Step):
     """Freeze the open draft as an immutable revision and hand it to the reviewers."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "submit_article", article, "submit articles for review")
+
+    name, label = "submit_for_review", "Submit for review"
+    permission, doing = "submit_article", "submit articles for review"
+
+    def state_problems(self, article):
+        if article.status not in (Status.DRAFT, Status.UNPUBLISHED) or article.draft is None:
+            return [
+                Problem(
+                    "state",
+                    "Only a draft can be submitted; "
+                    f"this article is {article.get_status_display()}.",
+                )
+            ]
+        if article.draft.is_frozen():
+            return [
+                Problem("state", "This revision was already submitted: edit the article first.")
+            ]
+        return []
+
+    def rule_problems(self, article, user, **options):
+        return body_problems(article.draft)
+
+    def execute(self, article, *, by, now):
         revision = article.draft
-        if article.status not in (Status.DRAFT, Status.UNPUBLISHED) or revision is None:
-            raise WorkflowRefused(
-                article,
-                [f"Only a draft can be submitted; this article is {article.get_status_display()}."],
-            )
-        if revision.is_frozen():
-            raise WorkflowRefused(
-                article, ["This revision was already submitted: edit the article first."]
-            )
-        problems = body_problems(revision)
-        if problems:
-            raise WorkflowRefused(article, problems)
         revision.submitted_by, revision.submitted_at = by, now
         revision.content_hash = revision.compute_content_hash()
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
@@ -210,72 +316,127 @@ def submit_for_review(article, *, by, now=None):
             finding_as_reviewed=Subquery(study.values("finding")[:1]),
         )
         article.status = Status.IN_REVIEW
-        article.version += 1
-        article.save(update_fields=["status", "version", "updated_at"])
-        _log(article, by, f"Submitted revision {revision.number} for review.", now)
-    return article
+        return f"Submitted revision {revision.number} for review."
 
 
-def _revision_under_review(article, by, doing):
-    _require(by, "review_article", article, doing)
-    if article.status != Status.IN_REVIEW or article.draft is None:
-        raise WorkflowRefused(
-            article,
-            [
-                f"It is not in review (status: {article.get_status_display()}), "
-                f"so you cannot {doing}."
-            ],
-        )
-    return article.draft
-
-
-def record_verdict(citation, *, verdict, note="", by, now=None):
+class RecordVerdict(InReviewStep):
     """Record whether the cited study supports the claim, on a revision in review."""
-    if verdict not in Verdict.values:
-        raise ValueError(f"Unknown verdict {verdict!r}")
-    with transaction.atomic():
-        citation = Citation.objects.select_related("claim__revision").get(pk=citation.pk)
-        article = _locked(citation.claim.revision.article)
-        revision = _revision_under_review(article, by, "record verdicts")
-        if citation.claim.revision_id != revision.pk:
-            raise WorkflowRefused(article, ["That citation is not in the revision under review."])
-        if verdict != Verdict.SUPPORTS and not note.strip():
-            raise WorkflowRefused(
-                article, ["Say in a note why the study does not fully support the claim."]
-            )
+
+    name, label, doing = "record_verdict", "Record verdict", "record verdicts"
+
+    def rule_problems(self, article, user, *, citation, verdict, note=""):
+        return verdict_problems(article, citation, verdict, note)
+
+    def execute(self, article, *, by, now, citation, verdict, note=""):
         citation.verdict, citation.verdict_note = verdict, note.strip()
-        citation.verdict_by, citation.verdict_at = by, now or timezone.now()
+        citation.verdict_by, citation.verdict_at = by, now
         citation.save(update_fields=["verdict", "verdict_note", "verdict_by", "verdict_at"])
-    return citation
+        return ""
 
 
-def set_certainty(claim, *, certainty, wording="", by):
+def verdict_problems(
+    article: Article, citation: Citation, verdict: str, note: str = ""
+) -> list[Problem]:
+    """What is wrong with recording `verdict` (and `note`) on `citation`."""
+    if citation.claim.revision_id != article.draft_id:
+        return [Problem("not_in_revision", "That citation is not in the revision under review.")]
+    if verdict not in Verdict.values:
+        return [Problem("invalid_verdict", f"“{verdict}” is not a verdict.")]
+    if verdict != Verdict.SUPPORTS and not note.strip():
+        return [
+            Problem(
+                "note_required", "Say in a note why the study does not fully support the claim."
+            )
+        ]
+    return []
+
+
+class SetCertainty(InReviewStep):
     """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words."""
-    with transaction.atomic():
-        claim = Claim.objects.select_related("revision").get(pk=claim.pk)
-        article = _locked(claim.revision.article)
-        revision = _revision_under_review(article, by, "rate certainty")
-        if claim.revision_id != revision.pk:
-            raise WorkflowRefused(article, ["That claim is not in the revision under review."])
+
+    name, label, doing = "set_certainty", "Rate certainty", "rate certainty"
+
+    def rule_problems(self, article, user, *, claim, certainty, wording=""):
+        return certainty_problems(article, claim, certainty, wording)
+
+    def execute(self, article, *, by, now, claim, certainty, wording=""):
         claim.certainty, claim.certainty_wording = certainty, wording.strip()
-        claim.full_clean(exclude=["revision", "text", "text_hash", "ordinal"])
         claim.save(update_fields=["certainty", "certainty_wording"])
-    return claim
+        return ""
 
 
-def add_comment(article, *, body, by):
+def certainty_problems(
+    article: Article, claim: Claim, certainty: str, wording: str = ""
+) -> list[Problem]:
+    """What is wrong with rating `claim` as `certainty`, explained to patients as `wording`."""
+    if claim.revision_id != article.draft_id:
+        return [Problem("not_in_revision", "That claim is not in the revision under review.")]
+    if certainty and certainty not in Certainty.values:
+        return [Problem("invalid_certainty", f"“{certainty}” is not a GRADE certainty.")]
+    if len(wording.strip()) > WORDING_MAX_LENGTH:
+        return [
+            Problem("wording_too_long", f"Keep the wording under {WORDING_MAX_LENGTH} characters.")
+        ]
+    if wording.strip() and not certainty:
+        return [Problem("wording_without_certainty", "Choose a certainty for the wording.")]
+    return []
+
+
+class AddComment(Step):
     """Comment on the article as a whole; the author sees it beside the verdicts."""
-    if not body.strip():
-        raise WorkflowRefused(article, ["A comment cannot be empty."])
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "review_article", article, "comment on reviews")
-        revision = article.draft or article.live_revision
-        if revision is None:
-            raise WorkflowRefused(article, ["It has no revision to comment on."])
-        return ReviewComment.objects.create(
-            article=article, revision=revision, author=by, body=body.strip()
+
+    name, label = "add_comment", "Add comment"
+    permission, doing = "review_article", "comment on reviews"
+
+    def state_problems(self, article):
+        if article.working_revision is None:
+            return [Problem("state", "It has no revision to comment on.")]
+        return []
+
+    def rule_problems(self, article, user, *, body):
+        if not body.strip():
+            return [Problem("empty_comment", "A comment cannot be empty.")]
+        return []
+
+    def execute(self, article, *, by, now, body):
+        ReviewComment.objects.create(
+            article=article,
+            revision=article.working_revision,
+            author=by,
+            body=body.strip(),
+            created_at=now,
         )
+        return ""
+
+
+class DismissLintFinding(InReviewStep):
+    """Record that a flagged sentence is not a health claim (who and when)."""
+
+    name, label, doing = "dismiss_lint_finding", "Not a claim", "dismiss linter warnings"
+
+    def rule_problems(self, article, user, *, fingerprint, reason=""):
+        if _finding(article.draft, fingerprint) is None:
+            return [Problem("unknown_finding", "That warning is not on the revision under review.")]
+        return []
+
+    def execute(self, article, *, by, now, fingerprint, reason=""):
+        finding = _finding(article.draft, fingerprint)
+        LintDismissal.objects.get_or_create(
+            article=article,
+            fingerprint=fingerprint,
+            defaults={
+                "revision": article.draft,
+                "sentence": finding.sentence,
+                "reason": reason.strip(),
+                "dismissed_by": by,
+                "dismissed_at": now,
+            },
+        )
+        return f"Dismissed a linter warning as not a claim: “{finding.sentence}”"
+
+
+def _finding(revision, fingerprint):
+    return next((f for f in uncited_claims(revision.body) if f.fingerprint == fingerprint), None)
 
 
 def open_lint_findings(article, revision=None):
@@ -289,83 +450,64 @@ def open_lint_findings(article, revision=None):
     ]
 
 
-def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None):
-    """Record that a flagged sentence is not a health claim (who and when)."""
-    with transaction.atomic():
-        article = _locked(article)
-        revision = _revision_under_review(article, by, "dismiss linter warnings")
-        finding = next(
-            (f for f in uncited_claims(revision.body) if f.fingerprint == fingerprint), None
-        )
-        if finding is None:
-            raise WorkflowRefused(article, ["That warning is not on the revision under review."])
-        dismissal, _created = LintDismissal.objects.get_or_create(
-            article=article,
-            fingerprint=fingerprint,
-            defaults={
-                "revision": revision,
-                "sentence": finding.sentence,
-                "reason": reason.strip(),
-                "dismissed_by": by,
-                "dismissed_at": now or timezone.now(),
-            },
-        )
-        _log(
-            article,
-            by,
-            f"Dismissed a linter warning as not a claim: “{finding.sentence}”",
-            dismissal.dismissed_at,
-        )
-    return dismissal
-
-
-def request_changes(article, *, by, comment=""):
+class RequestChanges(Step):
     """Send the article back to its author, with an optional comment."""
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "review_article", article, "request changes")
-        if article.status not in (Status.IN_REVIEW, Status.APPROVED):
-            raise WorkflowRefused(
-                article,
-                [
+
+    name, label = "request_changes", "Request changes"
+    permission, doing = "review_article", "request changes"
+
+    def state_problems(self, article):
+        if article.status not in (Status.IN_REVIEW, Status.APPROVED) or article.draft is None:
+            return [
+                Problem(
+                    "state",
                     "Only an article in review can be sent back; "
-                    f"it is {article.get_status_display()}."
-                ],
-            )
+                    f"it is {article.get_status_display()}.",
+                )
+            ]
+        return []
+
+    def execute(self, article, *, by, now, comment=""):
         revision = article.draft
         if comment.strip():
             ReviewComment.objects.create(
-                article=article, revision=revision, author=by, body=comment.strip()
+                article=article,
+                revision=revision,
+                author=by,
+                body=comment.strip(),
+                created_at=now,
             )
         if revision.approved_at:
             revision.approved_by = revision.approved_at = None
             revision.approved_hash = ""
             revision.save(update_fields=["approved_by", "approved_at", "approved_hash"])
         article.status = Status.CHANGES_REQUESTED
-        article.version += 1
-        article.save(update_fields=["status", "version", "updated_at"])
-        _log(article, by, f"Requested changes to revision {revision.number}.")
-    return article
+        return f"Requested changes to revision {revision.number}."
 
 
 # The publishing gate --------------------------------------------------------------------
 
 
-def body_problems(revision):
+def body_problems(revision: ArticleRevision) -> list[Problem]:
     """Marker or Markdown errors in the revision's body."""
     errors = parse(revision.body).errors
     if not errors:
         return []
-    return [f"The body has {len(errors)} marker or Markdown error(s), first: {errors[0].message}"]
+    return [
+        Problem(
+            "body_errors",
+            f"The body has {len(errors)} marker or Markdown error(s), first: {errors[0].message}",
+        )
+    ]
 
 
-def evidence_problems(revision):
+def evidence_problems(revision: ArticleRevision) -> list[Problem]:
     """Claims without citations or without a 'supports' verdict, and retracted studies."""
     problems = []
     claims = list(revision.claims.prefetch_related("citations__study"))
     uncited = [claim.ordinal for claim in claims if not claim.citations.all()]
     if uncited:
-        problems.append(f"Claim(s) {_numbers(uncited)} have no citation.")
+        problems.append(Problem("uncited_claim", f"Claim(s) {_numbers(uncited)} have no citation."))
     unsupported = [
         f"claim {claim.ordinal} → {citation.study.key} "
         f"({citation.get_verdict_display().lower() if citation.verdict else 'no verdict yet'})"
@@ -375,16 +517,21 @@ def evidence_problems(revision):
     ]
     if unsupported:
         problems.append(
-            f"{len(unsupported)} citation(s) lack a “supports” verdict: "
-            + "; ".join(unsupported[:5])
-            + ("; …" if len(unsupported) > 5 else "")
-            + "."
+            Problem(
+                "unsupported_citation",
+                f"{len(unsupported)} citation(s) lack a “supports” verdict: "
+                + "; ".join(unsupported[:5])
+                + ("; …" if len(unsupported) > 5 else "")
+                + ".",
+            )
         )
     retracted = sorted(
         {c.study.key for claim in claims for c in claim.citations.all() if c.study.is_retracted}
     )
     if retracted:
-        problems.append(f"It cites retracted studies: {', '.join(retracted)}.")
+        problems.append(
+            Problem("retracted_study", f"It cites retracted studies: {', '.join(retracted)}.")
+        )
     return problems
 
 
@@ -392,88 +539,121 @@ def _numbers(values):
     return ", ".join(str(value) for value in values)
 
 
-def reviewer_problems(article, revision, by, today=None):
+def reviewer_problems(article, revision, by, today=None) -> list[Problem]:
     """The approver must be an independent reviewer with current, verified credentials."""
     problems = []
     if by.pk in (article.author_id, revision.created_by_id, revision.submitted_by_id):
-        problems.append("A reviewer cannot approve an article they wrote.")
+        problems.append(Problem("own_article", "A reviewer cannot approve an article they wrote."))
     profile = ReviewerProfile.objects.filter(user=by).first()
     if profile is None:
         problems.append(
-            "You have no reviewer profile: add your registration details before approving."
+            Problem(
+                "no_reviewer_profile",
+                "You have no reviewer profile: add your registration details before approving.",
+            )
         )
     elif not profile.is_verification_current(today):
         problems.append(
-            f"Your registration was last verified on {profile.verified_on:%d %B %Y}, more than "
-            "12 months ago: ask an administrator to re-verify it before approving."
+            Problem(
+                "verification_expired",
+                f"Your registration was last verified on {date_format(profile.verified_on)}, more "
+                "than 12 months ago: ask an administrator to re-verify it before approving.",
+            )
         )
     return problems
 
 
-def approval_problems(article, by, today=None):
-    """Every reason the article's revision in review cannot be approved by `by`."""
-    revision = article.draft
-    if article.status != Status.IN_REVIEW or revision is None:
-        return [f"Only an article in review can be approved; it is {article.get_status_display()}."]
-    problems = body_problems(revision)
-    problems += evidence_problems(revision)
-    unrated = list(
-        revision.claims.filter(certainty="").order_by("ordinal").values_list("ordinal", flat=True)
-    )
-    if unrated:
-        problems.append(f"Claim(s) {_numbers(unrated)} have no certainty rating.")
-    open_findings = open_lint_findings(article, revision)
-    if open_findings:
-        problems.append(
-            f"{len(open_findings)} linter warning(s) are neither cited nor dismissed, "
-            f"e.g. “{open_findings[0].sentence}”."
-        )
-    problems += reviewer_problems(article, revision, by, today)
-    if revision.content_hash != revision.compute_content_hash():
-        problems.append("The revision's content does not match its recorded hash.")
-    return problems
-
-
-def approve(article, *, by, next_review_due_on=None, now=None):
+class Approve(Step):
     """Approve the revision in review: records who, when and the hash of exactly that text."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "approve_article", article, "approve articles")
-        problems = approval_problems(article, by, today)
-        if problems:
-            raise WorkflowRefused(article, problems)
+
+    name, label = "approve", "Approve"
+    permission, doing = "approve_article", "approve articles"
+
+    def state_problems(self, article):
+        if article.status != Status.IN_REVIEW or article.draft is None:
+            return [
+                Problem(
+                    "state",
+                    "Only an article in review can be approved; "
+                    f"it is {article.get_status_display()}.",
+                )
+            ]
+        return []
+
+    def rule_problems(self, article, user, *, next_review_due_on=None, today=None):
+        revision = article.draft
+        problems = body_problems(revision) + evidence_problems(revision)
+        unrated = list(
+            revision.claims.filter(certainty="")
+            .order_by("ordinal")
+            .values_list("ordinal", flat=True)
+        )
+        if unrated:
+            problems.append(
+                Problem("unrated_claim", f"Claim(s) {_numbers(unrated)} have no certainty rating.")
+            )
+        open_findings = open_lint_findings(article, revision)
+        if open_findings:
+            problems.append(
+                Problem(
+                    "open_lint_warning",
+                    f"{len(open_findings)} linter warning(s) are neither cited nor dismissed, "
+                    f"e.g. “{open_findings[0].sentence}”.",
+                )
+            )
+        problems += reviewer_problems(article, revision, user, today)
+        if revision.content_hash != revision.compute_content_hash():
+            problems.append(
+                Problem("hash_mismatch", "The revision's content does not match its recorded hash.")
+            )
+        if next_review_due_on is not None and next_review_due_on <= (today or timezone.localdate()):
+            problems.append(
+                Problem("past_review_date", "The next review date must be a future date.")
+            )
+        return problems
+
+    def run(self, article, *, by, now=None, **options):
+        # The rules are judged on the day of approval (back-dated demo history included).
+        now = now or timezone.now()
+        return super().run(article, by=by, now=now, today=timezone.localdate(now), **options)
+
+    def execute(self, article, *, by, now, next_review_due_on=None, today=None):
         revision = article.draft
         revision.approved_by, revision.approved_at = by, now
         revision.approved_hash = revision.content_hash
-        revision.next_review_due_on = next_review_due_on or today + REVIEW_INTERVAL
+        revision.next_review_due_on = next_review_due_on or (
+            timezone.localdate(now) + REVIEW_INTERVAL
+        )
         revision.save(
             update_fields=["approved_by", "approved_at", "approved_hash", "next_review_due_on"]
         )
         # The article's reviewer and review dates describe the live text, so they change
         # when this revision is published, not now.
         article.status = Status.APPROVED
-        article.version += 1
-        article.save(update_fields=["status", "version", "updated_at"])
-        _log(
-            article, by, f"Approved revision {revision.number} ({revision.content_hash[:12]}).", now
-        )
-    return article
+        return f"Approved revision {revision.number} ({revision.content_hash[:12]})."
 
 
-def publish(article, *, by, now=None):
+class Publish(Step):
     """Make the approved revision live, exactly as approved; the old live one retires."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "publish_article", article, "publish articles")
+
+    name, label = "publish", "Publish"
+    permission, doing = "publish_article", "publish articles"
+
+    def state_problems(self, article):
+        if article.draft is None or not article.draft.approved_at:
+            return [Problem("state", "Only an approved revision can be published.")]
+        return []
+
+    def rule_problems(self, article, user, **options):
         revision = article.draft
-        if revision is None or not revision.approved_at:
-            raise WorkflowRefused(article, ["Only an approved revision can be published."])
         problems = []
         if revision.approved_hash != revision.compute_content_hash():
-            problems.append("The text differs from what was approved: it must be reviewed again.")
+            problems.append(
+                Problem(
+                    "hash_mismatch",
+                    "The text differs from what was approved: it must be reviewed again.",
+                )
+            )
         problems += body_problems(revision)
         retracted = sorted(
             Study.objects.filter(citations__claim__revision=revision, is_retracted=True)
@@ -481,9 +661,16 @@ def publish(article, *, by, now=None):
             .distinct()
         )
         if retracted:
-            problems.append(f"It cites studies retracted since approval: {', '.join(retracted)}.")
-        if problems:
-            raise WorkflowRefused(article, problems)
+            problems.append(
+                Problem(
+                    "retracted_study",
+                    f"It cites studies retracted since approval: {', '.join(retracted)}.",
+                )
+            )
+        return problems
+
+    def execute(self, article, *, by, now):
+        revision = article.draft
         if article.live_revision is not None:
             article.live_revision.retired_at = now
             article.live_revision.save(update_fields=["retired_at"])
@@ -496,21 +683,22 @@ def publish(article, *, by, now=None):
         article.reviewer = revision.approved_by
         article.last_reviewed_on = timezone.localdate(revision.approved_at)
         article.next_review_due_on = revision.next_review_due_on
-        article.version += 1
-        article.save()
-        _log(article, by, f"Published revision {revision.number}.", now)
-    return article
+        return f"Published revision {revision.number}."
 
 
-def unpublish(article, *, by, now=None):
+class Unpublish(Step):
     """Take the article off the public site; its revisions stay on record."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        article = _locked(article)
-        _require(by, "publish_article", article, "unpublish articles")
+
+    name, label = "unpublish", "Unpublish"
+    permission, doing = "publish_article", "unpublish articles"
+
+    def state_problems(self, article):
+        if article.live_revision is None:
+            return [Problem("state", "It is not published.")]
+        return []
+
+    def execute(self, article, *, by, now):
         live = article.live_revision
-        if live is None:
-            raise WorkflowRefused(article, ["It is not published."])
         live.retired_at = now
         live.save(update_fields=["retired_at"])
         article.live_revision = None
@@ -519,52 +707,98 @@ def unpublish(article, *, by, now=None):
             article.draft = live
             article.status = Status.UNPUBLISHED
         # Otherwise a newer draft keeps its own place in the workflow (draft, in review…).
-        article.version += 1
-        article.save()
-        _log(article, by, f"Unpublished revision {live.number}.", now)
-    return article
+        return f"Unpublished revision {live.number}."
 
 
-@dataclass(frozen=True)
-class Transition:
-    """A workflow step as the admin offers it: its function and who may try it."""
+SAVE_DRAFT = SaveDraft()
+SUBMIT_FOR_REVIEW = SubmitForReview()
+RECORD_VERDICT = RecordVerdict()
+SET_CERTAINTY = SetCertainty()
+ADD_COMMENT = AddComment()
+DISMISS_LINT_FINDING = DismissLintFinding()
+REQUEST_CHANGES = RequestChanges()
+APPROVE = Approve()
+PUBLISH = Publish()
+UNPUBLISH = Unpublish()
 
-    name: str
-    label: str
-    permission: str
-    function: object
-
-
-TRANSITIONS = {
-    transition.name: transition
-    for transition in [
-        Transition("submit_for_review", "Submit for review", "submit_article", submit_for_review),
-        Transition("request_changes", "Request changes", "review_article", request_changes),
-        Transition("approve", "Approve", "approve_article", approve),
-        Transition("publish", "Publish", "publish_article", publish),
-        Transition("unpublish", "Unpublish", "publish_article", unpublish),
-    ]
+# The steps offered as buttons on the change page and as bulk actions on the list.
+TRANSITIONS: dict[str, Step] = {
+    step.name: step for step in [SUBMIT_FOR_REVIEW, REQUEST_CHANGES, APPROVE, PUBLISH, UNPUBLISH]
 }
 
 
-def available_transitions(article, user):
+def available_transitions(article: Article, user: AbstractBaseUser) -> list[Step]:
     """The steps this user may try on this article now (the server re-checks each one)."""
-    state = {
-        "submit_for_review": article.status in (Status.DRAFT, Status.UNPUBLISHED)
-        and article.draft is not None
-        and not article.draft.is_frozen(),
-        "request_changes": article.status in (Status.IN_REVIEW, Status.APPROVED),
-        "approve": article.status == Status.IN_REVIEW,
-        "publish": article.status in (Status.APPROVED, Status.UNPUBLISHED)
-        and article.draft is not None
-        and bool(article.draft.approved_at),
-        "unpublish": article.live_revision_id is not None,
-    }
-    return [
-        transition
-        for name, transition in TRANSITIONS.items()
-        if state[name] and user.has_perm(f"articles.{transition.permission}")
-    ]
+    return [step for step in TRANSITIONS.values() if step.is_offered(article, user)]
+
+
+# One function per step: the public contract ------------------------------------------
+
+
+def save_draft(article, *, title, summary, body, by, parsed=None) -> ArticleRevision:
+    """Store the working text of `article` in its open draft revision; returns the revision."""
+    SAVE_DRAFT.run(article, by=by, title=title, summary=summary, body=body, parsed=parsed)
+    return ArticleRevision.objects.get(pk=article.draft_id)
+
+
+def submit_for_review(article, *, by, now=None) -> Article:
+    """Freeze the open draft as an immutable revision and hand it to the reviewers."""
+    return SUBMIT_FOR_REVIEW.run(article, by=by, now=now)
+
+
+def record_verdict(citation, *, verdict, note="", by, now=None) -> Citation:
+    """Record whether the cited study supports the claim, on a revision in review."""
+    citation = Citation.objects.select_related("claim__revision").get(pk=citation.pk)
+    RECORD_VERDICT.run(
+        citation.claim.revision.article,
+        by=by,
+        now=now,
+        citation=citation,
+        verdict=verdict,
+        note=note,
+    )
+    return citation
+
+
+def set_certainty(claim, *, certainty, wording="", by, now=None) -> Claim:
+    """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words."""
+    claim = Claim.objects.select_related("revision").get(pk=claim.pk)
+    SET_CERTAINTY.run(
+        claim.revision.article, by=by, now=now, claim=claim, certainty=certainty, wording=wording
+    )
+    return claim
+
+
+def add_comment(article, *, body, by, now=None) -> ReviewComment:
+    """Comment on the article as a whole; the author sees it beside the verdicts."""
+    ADD_COMMENT.run(article, by=by, now=now, body=body)
+    return article.comments.latest("created_at", "pk")
+
+
+def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None) -> LintDismissal:
+    """Record that a flagged sentence is not a health claim (who and when)."""
+    DISMISS_LINT_FINDING.run(article, by=by, now=now, fingerprint=fingerprint, reason=reason)
+    return article.lint_dismissals.get(fingerprint=fingerprint)
+
+
+def request_changes(article, *, by, comment="", now=None) -> Article:
+    """Send the article back to its author, with an optional comment."""
+    return REQUEST_CHANGES.run(article, by=by, now=now, comment=comment)
+
+
+def approve(article, *, by, next_review_due_on: date | None = None, now=None) -> Article:
+    """Approve the revision in review: records who, when and the hash of exactly that text."""
+    return APPROVE.run(article, by=by, now=now, next_review_due_on=next_review_due_on)
+
+
+def publish(article, *, by, now=None) -> Article:
+    """Make the approved revision live, exactly as approved; the old live one retires."""
+    return PUBLISH.run(article, by=by, now=now)
+
+
+def unpublish(article, *, by, now=None) -> Article:
+    """Take the article off the public site; its revisions stay on record."""
+    return UNPUBLISH.run(article, by=by, now=now)
 
 
 def live_revision_on(article, moment):

@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("articles.urls")),
 ]
 
+handler403 = "clinic.views.permission_denied"
 handler404 = "clinic.views.page_not_found"
 handler500 = "clinic.views.server_error"

@@ -41,8 +41,43 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+def _in_admin(request):
+    return request.path.startswith(reverse("admin:index"))
+
+
 def page_not_found(request, exception):
+    if _in_admin(request) and request.user.is_active and request.user.is_staff:
+        return render(
+            request,
+            "admin/error.html",
+            {
+                "title": "Page not found",
+                "explanation": "There is nothing at this address. The item may have been "
+                "deleted, or the link may be mistyped or out of date.",
+                "hints": ["Use the search box on the list page to find it by name."],
+            },
+            status=404,
+        )
     return render(request, "404.html", status=404)
+
+
+def permission_denied(request, exception):
+    if _in_admin(request) and request.user.is_active and request.user.is_staff:
+        return render(
+            request,
+            "admin/error.html",
+            {
+                "title": "You cannot open this page",
+                "explanation": "Your staff role does not include this page or action. "
+                "Nothing was changed.",
+                "hints": [
+                    "If your work needs it, ask a clinic administrator to add you to the "
+                    "right group (Authors, Medical reviewers or Clinical staff).",
+                ],
+            },
+            status=403,
+        )
+    return render(request, "403.html", status=403)
 
 
 def server_error(request):

@@ -2,6 +2,7 @@
 comments, the approval checklist and the decision buttons."""
 
 import html
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -65,6 +66,25 @@ def claims(article):
     return list(Claim.objects.filter(revision=article.draft).order_by("ordinal"))
 
 
+def review_post(client, article, changes=None, **button):
+    """Post the review screen as a browser would: every field as shown, with `changes`
+    applied ({study key or claim ordinal: {field: value}}), and the button pressed."""
+    forms = client.get(review_url(article)).context["forms"]
+    data = {}
+    for formset in (forms.citations, forms.claims):
+        management = formset.management_form
+        data.update(
+            {management[name].html_name: management[name].value() for name in management.fields}
+        )
+        for form in formset:
+            row = form.instance.study.key if formset is forms.citations else form.instance.ordinal
+            values = {name: form[name].value() for name in form.fields}
+            values.update((changes or {}).get(row, {}))
+            data.update({f"{form.prefix}-{name}": value or "" for name, value in values.items()})
+    data.update(button or {"_save_review": "Save"})
+    return client.post(review_url(article), data, follow=True)
+
+
 def test_reviewer_sees_claims_beside_their_studies(client, reviewer, article):
     client.force_login(reviewer)
     response = client.get(review_url(article))
@@ -75,8 +95,8 @@ def test_reviewer_sees_claims_beside_their_studies(client, reviewer, article):
     assert "Randomised controlled trial" in page
     assert "table 2" in page
     assert "Tester A, Example B." in page  # the AMA reference
-    assert f'name="verdict-{citations(article)["cherkin2009"].pk}"' in page
-    assert f'name="certainty-{claims(article)[0].pk}"' in page
+    assert 'name="citation-0-verdict"' in page and 'name="citation-1-verdict_note"' in page
+    assert 'name="claim-0-certainty"' in page and 'name="claim-1-wording_text"' in page
     assert LINT_SENTENCE in page
     assert "Call us to book" not in page  # a call to book is not a claim
 
@@ -101,25 +121,20 @@ def test_retracted_study_is_flagged(client, reviewer, make_article, make_study):
 
 
 def test_reviewer_records_verdicts_and_certainty_in_one_post(client, reviewer, article):
-    cited = citations(article)
-    first, second = claims(article)
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article),
+    response = review_post(
+        client,
+        article,
         {
-            f"verdict-{cited['cherkin2009'].pk}": Verdict.SUPPORTS,
-            f"note-{cited['cherkin2009'].pk}": "",
-            f"verdict-{cited['haake2007'].pk}": Verdict.OVERSTATED,
-            f"note-{cited['haake2007'].pk}": "Only in the short term.",
-            f"certainty-{first.pk}": Certainty.MODERATE,
-            f"wording-{first.pk}": CERTAINTY_WORDINGS[0],
-            f"wording_text-{first.pk}": "",
-            f"certainty-{second.pk}": Certainty.LOW,
-            f"wording-{second.pk}": CERTAINTY_WORDINGS[0],
-            f"wording_text-{second.pk}": "only two small trials",
-            "_save_review": "Save",
+            "cherkin2009": {"verdict": Verdict.SUPPORTS},
+            "haake2007": {"verdict": Verdict.OVERSTATED, "verdict_note": "Only in the short term."},
+            1: {"certainty": Certainty.MODERATE, "wording": CERTAINTY_WORDINGS[0]},
+            2: {
+                "certainty": Certainty.LOW,
+                "wording": CERTAINTY_WORDINGS[0],
+                "wording_text": "only two small trials",
+            },
         },
-        follow=True,
     )
     assert response.status_code == 200
     assert "Saved 4 change(s)" in text(response)
@@ -140,15 +155,7 @@ def test_resaving_unchanged_values_keeps_who_and_when(client, reviewer, make_rev
     citation.refresh_from_db()
     other = make_reviewer("drkim")
     client.force_login(other)
-    response = client.post(
-        review_url(article),
-        {
-            f"verdict-{citation.pk}": Verdict.SUPPORTS,
-            f"note-{citation.pk}": "",
-            "_save_review": "Save",
-        },
-        follow=True,
-    )
+    response = review_post(client, article, {"cherkin2009": {"verdict": Verdict.SUPPORTS}})
     assert "Nothing had changed" in text(response)
     unchanged = Citation.objects.get(pk=citation.pk)
     assert (unchanged.verdict_by, unchanged.verdict_at) == (reviewer, citation.verdict_at)
@@ -160,58 +167,93 @@ def assert_nothing_saved(article):
 
 
 @pytest.mark.parametrize(
-    ("bad_field", "message"),
+    ("bad", "message", "code"),
     [
-        (("verdict", "maybe"), "Claim 2 → haake2007: “maybe” is not a verdict."),
-        (("verdict", Verdict.DOES_NOT_SUPPORT), "Claim 2 → haake2007: say in a note why"),
-        (("certainty", "certain"), "Claim 1: “certain” is not a GRADE certainty."),
-        (("wording", "works wonders"), "Claim 1: “works wonders” is not one of the wordings."),
+        (
+            {"haake2007": {"verdict": "maybe"}},
+            "Claim 2 → haake2007: “maybe” is not a verdict.",
+            "invalid_choice",
+        ),
+        (
+            {"haake2007": {"verdict": Verdict.DOES_NOT_SUPPORT}},
+            "Claim 2 → haake2007: Say in a note why",
+            "note_required",
+        ),
+        (
+            {1: {"certainty": "certain"}},
+            "Claim 1: “certain” is not a GRADE certainty.",
+            "invalid_choice",
+        ),
+        (
+            {1: {"wording": "works wonders"}},
+            "Claim 1: “works wonders” is not one of the wordings.",
+            "invalid_choice",
+        ),
+        (
+            {2: {"wording_text": "only two trials"}},
+            "Claim 2: Choose a certainty",
+            "wording_without_certainty",
+        ),
+        (
+            {"haake2007": {"verdict": "", "verdict_note": "A note alone"}},
+            "Claim 2 → haake2007: Choose a verdict",
+            "note_without_verdict",
+        ),
     ],
 )
-def test_invalid_post_saves_nothing_and_keeps_typed_notes(
-    client, reviewer, article, bad_field, message
+@pytest.mark.parametrize("button", [{"_save_review": "Save"}, {"_transition": "approve"}])
+def test_invalid_post_saves_nothing_and_keeps_everything_typed(
+    client, reviewer, article, bad, message, code, button
 ):
-    cited = citations(article)
-    first = claims(article)[0]
-    data = {
-        f"verdict-{cited['cherkin2009'].pk}": Verdict.OVERSTATED,
-        f"note-{cited['cherkin2009'].pk}": "Typed with care: benefit faded by 12 months.",
-        f"verdict-{cited['haake2007'].pk}": Verdict.SUPPORTS,
-        f"certainty-{first.pk}": Certainty.HIGH,
-        "_save_review": "Save",
+    changes = {
+        "cherkin2009": {
+            "verdict": Verdict.OVERSTATED,
+            "verdict_note": "Typed with care: benefit faded by 12 months.",
+        },
+        "haake2007": {"verdict": Verdict.SUPPORTS},
+        1: {"certainty": Certainty.HIGH},
     }
-    kind, value = bad_field
-    if kind == "verdict":
-        data[f"verdict-{cited['haake2007'].pk}"] = value
-    else:
-        data[f"{kind}-{first.pk}"] = value
+    for row, fields in bad.items():
+        changes[row] = {**changes.get(row, {}), **fields}
     client.force_login(reviewer)
-    response = client.post(review_url(article), data)
+    response = review_post(client, article, changes, **button, comment="Typed decision note")
     assert response.status_code == 400
     page = text(response)
     assert "Nothing was saved" in page
     assert message in page
     assert "Typed with care: benefit faded by 12 months." in page
+    assert "Typed decision note" in page
+    forms = response.context["forms"]
+    codes = {
+        error.code
+        for formset in (forms.citations, forms.claims)
+        for form in formset
+        for errors in form.errors.as_data().values()
+        for error in errors
+    }
+    assert code in codes
     assert_nothing_saved(article)
+    assert refresh(article).status == Status.IN_REVIEW
 
 
 def test_citation_of_another_article_is_refused(client, reviewer, article, make_article):
     other = make_article(status="in_review")
     foreign = Citation.objects.filter(claim__revision=other.draft).first()
-    cited = citations(article)
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article),
-        {
-            f"verdict-{cited['cherkin2009'].pk}": Verdict.SUPPORTS,
-            f"verdict-{foreign.pk}": Verdict.SUPPORTS,
-            "_save_review": "Save",
-        },
-    )
+    forms = client.get(review_url(article)).context["forms"]
+    data = {
+        "citation-TOTAL_FORMS": "1",
+        "citation-INITIAL_FORMS": "1",
+        "citation-0-id": str(foreign.pk),
+        "citation-0-verdict": Verdict.SUPPORTS,
+        "claim-TOTAL_FORMS": "0",
+        "claim-INITIAL_FORMS": "0",
+        "_save_review": "Save",
+    }
+    assert forms is not None
+    response = client.post(review_url(article), data)
     assert response.status_code == 400
-    assert f"names citation “{foreign.pk}”, which is not in the revision under review" in text(
-        response
-    )
+    assert "not in the revision under review" in text(response)
     assert_nothing_saved(article)
     assert Citation.objects.get(pk=foreign.pk).verdict == ""
 
@@ -220,12 +262,38 @@ def test_a_recorded_verdict_cannot_be_blanked(client, reviewer, article):
     citation = citations(article)["cherkin2009"]
     workflow.record_verdict(citation, verdict=Verdict.SUPPORTS, by=reviewer)
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article), {f"verdict-{citation.pk}": "", "_save_review": "Save"}
-    )
+    response = review_post(client, article, {"cherkin2009": {"verdict": ""}})
     assert response.status_code == 400
-    assert "a recorded verdict cannot be cleared" in text(response)
+    assert "A recorded verdict cannot be cleared" in text(response)
     assert Citation.objects.get(pk=citation.pk).verdict == Verdict.SUPPORTS
+
+
+def test_every_button_saves_what_was_typed_first(client, reviewer, article):
+    [finding] = workflow.open_lint_findings(article)
+    client.force_login(reviewer)
+    response = review_post(
+        client,
+        article,
+        {"cherkin2009": {"verdict": Verdict.SUPPORTS}, 1: {"certainty": Certainty.LOW}},
+        _dismiss=finding.fingerprint,
+        **{f"reason-{finding.fingerprint}": "A patient's words"},
+    )
+    assert "Saved 2 change(s)" in text(response)
+    assert citations(article)["cherkin2009"].verdict == Verdict.SUPPORTS
+    assert claims(article)[0].certainty == Certainty.LOW
+    assert LintDismissal.objects.get(article=article).reason == "A patient's words"
+    # Approve saves first too, then is refused for what is still missing, keeping the note.
+    response = review_post(
+        client,
+        article,
+        {"haake2007": {"verdict": Verdict.SUPPORTS}},
+        _transition="approve",
+        comment="Kept for later",
+    )
+    page = text(response)
+    assert "Saved 1 change(s)" in page and "Approve refused" in page
+    assert "Kept for later" in page
+    assert citations(article)["haake2007"].verdict == Verdict.SUPPORTS
 
 
 def test_verdicts_cannot_be_saved_once_the_article_left_review(client, reviewer, article):
@@ -234,7 +302,13 @@ def test_verdicts_cannot_be_saved_once_the_article_left_review(client, reviewer,
     client.force_login(reviewer)
     response = client.post(
         review_url(article),
-        {f"verdict-{citation.pk}": Verdict.SUPPORTS, "_save_review": "Save"},
+        {
+            "citation-TOTAL_FORMS": "1",
+            "citation-INITIAL_FORMS": "1",
+            "citation-0-id": str(citation.pk),
+            "citation-0-verdict": Verdict.SUPPORTS,
+            "_save_review": "Save",
+        },
         follow=True,
     )
     assert "Nothing was saved" in text(response) and "is not in review" in text(response)
@@ -246,7 +320,10 @@ def test_reviewer_dismisses_a_linter_warning_with_who_and_when(client, reviewer,
     client.force_login(reviewer)
     response = client.post(
         review_url(article),
-        {"_dismiss": finding.fingerprint, "reason": "Quoted from a patient's story"},
+        {
+            "_dismiss": finding.fingerprint,
+            f"reason-{finding.fingerprint}": "Quoted from a patient's story",
+        },
         follow=True,
     )
     dismissal = LintDismissal.objects.get(article=article)
@@ -289,10 +366,16 @@ def test_author_reads_the_review_but_cannot_post(client, author, article):
     assert response.status_code == 200
     page = text(response)
     assert "Acupuncture eased back pain" in page
-    assert 'name="verdict-' not in page and "_transition" not in page
+    assert 'name="citation-0-verdict' not in page and "_transition" not in page
     citation = citations(article)["cherkin2009"]
     for data in [
-        {f"verdict-{citation.pk}": Verdict.SUPPORTS, "_save_review": "Save"},
+        {
+            "citation-TOTAL_FORMS": "1",
+            "citation-INITIAL_FORMS": "1",
+            "citation-0-id": str(citation.pk),
+            "citation-0-verdict": Verdict.SUPPORTS,
+            "_save_review": "Save",
+        },
         {"_dismiss": workflow.open_lint_findings(article)[0].fingerprint},
         {"_comment": "Add", "body": "I approve of myself"},
         {"_transition": "approve"},
@@ -307,15 +390,11 @@ def test_author_reads_the_review_but_cannot_post(client, author, article):
 def test_author_sees_verdicts_and_comments_after_changes_are_requested(
     client, reviewer, author, article
 ):
-    citation = citations(article)["haake2007"]
     client.force_login(reviewer)
-    client.post(
-        review_url(article),
-        {
-            f"verdict-{citation.pk}": Verdict.OVERSTATED,
-            f"note-{citation.pk}": "Sham did as well; say so.",
-            "_save_review": "Save",
-        },
+    review_post(
+        client,
+        article,
+        {"haake2007": {"verdict": Verdict.OVERSTATED, "verdict_note": "Sham did as well; say so."}},
     )
     response = client.post(
         review_url(article),
@@ -371,18 +450,14 @@ def test_approve_refuses_until_every_rule_passes_then_succeeds(client, reviewer,
     assert "linter warning(s) are neither cited nor dismissed" in page
     assert refresh(article).status == Status.IN_REVIEW
 
-    cited = citations(article)
-    first, second = claims(article)
-    client.post(
-        review_url(article),
+    review_post(
+        client,
+        article,
         {
-            f"verdict-{cited['cherkin2009'].pk}": Verdict.SUPPORTS,
-            f"verdict-{cited['haake2007'].pk}": Verdict.SUPPORTS,
-            f"certainty-{first.pk}": Certainty.MODERATE,
-            f"wording-{first.pk}": CERTAINTY_WORDINGS[0],
-            f"certainty-{second.pk}": Certainty.LOW,
-            f"wording-{second.pk}": CERTAINTY_WORDINGS[2],
-            "_save_review": "Save",
+            "cherkin2009": {"verdict": Verdict.SUPPORTS},
+            "haake2007": {"verdict": Verdict.SUPPORTS},
+            1: {"certainty": Certainty.MODERATE, "wording": CERTAINTY_WORDINGS[0]},
+            2: {"certainty": Certainty.LOW, "wording": CERTAINTY_WORDINGS[2]},
         },
     )
     page = text(client.post(review_url(article), {"_transition": "approve"}, follow=True))
@@ -424,7 +499,7 @@ def test_published_article_shows_the_live_revision_read_only(client, reviewer, m
     page = text(response)
     assert f"Revision {article.live_revision.number}" in page
     assert "Supports the claim" in page
-    assert 'name="verdict-' not in page
+    assert 'name="citation-0-verdict' not in page
 
 
 def test_review_screen_queries_do_not_grow_with_citations(
@@ -436,4 +511,31 @@ def test_review_screen_queries_do_not_grow_with_citations(
     with django_assert_max_num_queries(22):
         response = client.get(review_url(article))
     assert response.status_code == 200
-    assert text(response).count('name="verdict-') == 30
+    assert len(re.findall(r'name="citation-\d+-verdict"', text(response))) == 30
+
+
+def change_url(article):
+    return reverse("admin:articles_article_change", args=[article.pk])
+
+
+def test_reviewer_notes_reach_the_author_and_survive_a_new_draft(client, reviewer, author, article):
+    workflow.record_verdict(
+        citations(article)["haake2007"],
+        verdict=Verdict.OVERSTATED,
+        note="Sham did as well; say so.",
+        by=reviewer,
+    )
+    workflow.request_changes(article, by=reviewer, comment="Reword claim 2, please.")
+    client.force_login(author)
+    page = text(client.get(change_url(article)))
+    assert "Sham did as well; say so." in page and "Reword claim 2, please." in page
+    # The author rewords claim 2 and saves a new draft: the notes stay beside it.
+    body = BODY.replace("did about as well as real needling", "matched real needling")
+    workflow.save_draft(refresh(article), title="t", summary="s", body=body, by=author)
+    page = text(client.get(change_url(article)))
+    assert "matched real needling" in page
+    assert "Sham did as well; say so." in page and "Reword claim 2, please." in page
+    # Until the next review starts.
+    workflow.submit_for_review(refresh(article), by=author)
+    page = text(client.get(change_url(article)))
+    assert "Sham did as well; say so." not in page and "Reword claim 2, please." not in page

@@ -356,8 +356,8 @@ def test_demo_article_in_review_has_mixed_verdicts_and_linter_warnings(settings)
     assert {Verdict.SUPPORTS, Verdict.OVERSTATED} <= verdicts
     assert len(workflow.open_lint_findings(article)) >= 1
     reviewer = article.reviewer
-    problems = workflow.approval_problems(refresh(article), reviewer)
-    assert any("lack a “supports” verdict" in problem for problem in problems)
+    problems = workflow.APPROVE.check(refresh(article), reviewer)
+    assert "unsupported_citation" in {problem.code for problem in problems}
 
 
 def test_review_due_filters_and_reminders(client, make_article, reviewer):
@@ -449,3 +449,38 @@ def test_a_stale_form_cannot_undo_a_submission(client, make_article):
     assert response.status_code == 403
     assert refresh(article).status == Status.IN_REVIEW
     assert refresh(article).draft.submitted_at is not None
+
+
+def test_each_step_checks_with_coded_problems(make_article, reviewer):
+    article = make_article(status="in_review")
+    assert [p.code for p in workflow.APPROVE.check(article, article.author)] == ["permission"]
+    codes = {p.code for p in workflow.APPROVE.check(article, reviewer)}
+    assert {"unsupported_citation", "unrated_claim"} <= codes
+    assert [p.code for p in workflow.PUBLISH.check(article, reviewer)] == ["state"]
+    # The buttons ask the same check: approve stays offered while rules remain to fix.
+    offered = [step.name for step in workflow.available_transitions(article, reviewer)]
+    assert offered == ["request_changes", "approve"]
+    with pytest.raises(workflow.WorkflowRefused) as refused:
+        workflow.approve(article, by=reviewer)
+    assert refused.value.codes == codes
+
+
+def test_save_draft_takes_permission_and_refuses_frozen_text(make_article, make_user):
+    article = make_article(status="draft")
+    outsider = make_user(groups=["Clinical staff"])
+    with pytest.raises(workflow.WorkflowRefused) as refused:
+        workflow.save_draft(article, title="t", summary="s", body="Plain.", by=outsider)
+    assert refused.value.codes == {"permission"}
+    workflow.submit_for_review(article, by=article.author)
+    with pytest.raises(workflow.WorkflowRefused) as refused:
+        workflow.save_draft(article, title="t", summary="s", body="Plain.", by=article.author)
+    assert refused.value.codes == {"state"}
+    assert refresh(article).draft.title == "Acupuncture and back pain"
+
+
+def test_every_step_bumps_the_version_once(make_article, reviewer):
+    article = make_article(status="in_review")
+    before = refresh(article).version
+    workflow.add_comment(article, body="Looks fine.", by=reviewer)
+    workflow.request_changes(refresh(article), by=reviewer)
+    assert refresh(article).version == before + 2
