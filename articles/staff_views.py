@@ -24,6 +24,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
 from . import workflow
+from .certainty import EFFECT, SAFETY, facts_of, wording_choices
 from .diff import line_diff
 from .lint import uncited_claims
 from .models import (
@@ -32,6 +33,7 @@ from .models import (
     ArticleRevision,
     Certainty,
     Citation,
+    ClaimKind,
     ReviewerProfile,
     Status,
     Verdict,
@@ -196,6 +198,7 @@ class ArticleStaffViewsMixin:
             review_errors=review.errors if review else [],
             verdict_choices=Verdict.choices,
             certainty_choices=Certainty.choices,
+            kind_choices=ClaimKind.choices,
             certainty_wordings=CERTAINTY_WORDINGS,
         )
         return TemplateResponse(request, "admin/articles/review.html", context, status=status)
@@ -367,7 +370,7 @@ class ReviewInput:
     changed: int = 0
 
     CITATION_FIELDS = ("verdict", "note")
-    CLAIM_FIELDS = ("certainty", "wording", "wording_text")
+    CLAIM_FIELDS = ("kind", "certainty", "wording", "wording_text")
 
     @classmethod
     def read(cls, post, claims):
@@ -436,6 +439,11 @@ class ReviewInput:
                 (f"id_certainty-{claim.pk}", f"{label}: “{certainty}” is not a GRADE certainty.")
             )
             return
+        # Honest certainty (issue 7): the claim's kind decides which wordings fit.
+        kind = self.post.get(f"kind-{claim.pk}", claim.kind).strip()
+        if kind and kind not in ClaimKind.values:
+            self.errors.append((f"id_kind-{claim.pk}", f"{label}: “{kind}” is not a claim kind."))
+            return
         if chosen and chosen not in CERTAINTY_WORDINGS:
             self.errors.append(
                 (f"id_wording-{claim.pk}", f"{label}: “{chosen}” is not one of the wordings.")
@@ -455,8 +463,8 @@ class ReviewInput:
                 (f"id_certainty-{claim.pk}", f"{label}: choose a certainty for the wording.")
             )
             return
-        if (certainty, wording) != (claim.certainty, claim.certainty_wording):
-            self.certainties[claim] = (certainty, wording)
+        if (kind, certainty, wording) != (claim.kind, claim.certainty, claim.certainty_wording):
+            self.certainties[claim] = (kind, certainty, wording)
 
     def apply(self, by):
         """Save every change through the workflow, all or nothing."""
@@ -466,9 +474,11 @@ class ReviewInput:
                     workflow.record_verdict(citation, verdict=verdict, note=note, by=by)
                 except workflow.WorkflowRefused as refusal:
                     self.errors.append((f"id_verdict-{citation.pk}", " ".join(refusal.reasons)))
-            for claim, (certainty, wording) in self.certainties.items():
+            for claim, (kind, certainty, wording) in self.certainties.items():
                 try:
-                    workflow.set_certainty(claim, certainty=certainty, wording=wording, by=by)
+                    workflow.set_certainty(
+                        claim, certainty=certainty, wording=wording, kind=kind, by=by
+                    )
                 except workflow.WorkflowRefused as refusal:
                     self.errors.append((f"id_certainty-{claim.pk}", " ".join(refusal.reasons)))
                 except ValidationError as error:
@@ -493,15 +503,38 @@ def prepare_claim_form(claim, review):
     saved_choice = claim.certainty_wording if claim.certainty_wording in CERTAINTY_WORDINGS else ""
     saved_own = "" if saved_choice else claim.certainty_wording
     claim.form_certainty = post.get(f"certainty-{claim.pk}", claim.certainty)
+    claim.form_kind = post.get(f"kind-{claim.pk}", claim.kind)
+    claim.wording_groups = wording_groups([c.study for c in claim.citations.all()])
+    claim.stated_grades = [
+        (citation.study.key, citation.study.get_stated_grade_display())
+        for citation in claim.citations.all()
+        if citation.study.stated_grade
+    ]
     claim.form_wording = post.get(f"wording-{claim.pk}", saved_choice)
     claim.form_wording_text = post.get(f"wording_text-{claim.pk}", saved_own)
     claim.errors = (
-        review.error_for(f"id_certainty-{claim.pk}")
+        review.error_for(f"id_kind-{claim.pk}")
+        + review.error_for(f"id_certainty-{claim.pk}")
         + review.error_for(f"id_wording-{claim.pk}")
         + review.error_for(f"id_wording_text-{claim.pk}")
         if review
         else []
     )
+
+
+def wording_groups(studies):
+    """The listed wordings that fit these studies, grouped by the claim kind they need."""
+    facts = facts_of(studies)
+    any_kind = wording_choices(facts, "")
+    groups = [("For any claim", any_kind)]
+    for kind, label in (
+        (EFFECT, "Only for claims about an effect"),
+        (SAFETY, "Only for claims about safety"),
+    ):
+        only = [choice for choice in wording_choices(facts, kind) if choice not in any_kind]
+        if only:
+            groups.append((label, only))
+    return groups
 
 
 # History helpers -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 
 from .body import parse
@@ -130,7 +130,7 @@ def sync_claims(revision, parsed):
     for claim, parsed_claim in zip(claims, parsed.claims, strict=True):
         kept = earlier.get(claim.text_hash, {})
         if "certainty" in kept:
-            claim.certainty, claim.certainty_wording = kept["certainty"]
+            claim.kind, claim.certainty, claim.certainty_wording = kept["certainty"]
         for position, cite in enumerate(parsed_claim.cites):
             citation = Citation(
                 claim=claim, study=studies[cite.key], position=position, locator=cite.locator
@@ -147,7 +147,7 @@ def sync_claims(revision, parsed):
     Citation.objects.bulk_create(citations)
     kept_certainty = [claim for claim in claims if claim.certainty]
     if kept_certainty:
-        Claim.objects.bulk_update(kept_certainty, ["certainty", "certainty_wording"])
+        Claim.objects.bulk_update(kept_certainty, ["kind", "certainty", "certainty_wording"])
 
 
 def _earlier_verdicts(revision):
@@ -168,8 +168,13 @@ def _earlier_verdicts(revision):
         for citation in rows:
             kept = found.setdefault(citation.claim.text_hash, {})
             if citation.claim.certainty:
-                kept["certainty"] = (citation.claim.certainty, citation.claim.certainty_wording)
-            if citation.verdict:
+                kept["certainty"] = (
+                    citation.claim.kind,
+                    citation.claim.certainty,
+                    citation.claim.certainty_wording,
+                )
+            # A study changed since it was reviewed needs a fresh verdict.
+            if citation.verdict and not citation.study_changed_since_review():
                 kept[citation.study.key] = (
                     citation.verdict,
                     citation.verdict_note,
@@ -204,11 +209,8 @@ def submit_for_review(article, *, by, now=None):
         revision.submitted_by, revision.submitted_at = by, now
         revision.content_hash = revision.compute_content_hash()
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
-        study = Study.objects.filter(pk=OuterRef("study_id"))
-        Citation.objects.filter(claim__revision=revision).update(
-            study_type_as_reviewed=Subquery(study.values("study_type")[:1]),
-            finding_as_reviewed=Subquery(study.values("finding")[:1]),
-        )
+        # Studies stay as reviewed: live pages render this copy, not later library edits.
+        Citation.objects.filter(claim__revision=revision).record_studies_as_reviewed()
         article.status = Status.IN_REVIEW
         article.version += 1
         article.save(update_fields=["status", "version", "updated_at"])
@@ -249,8 +251,9 @@ def record_verdict(citation, *, verdict, note="", by, now=None):
     return citation
 
 
-def set_certainty(claim, *, certainty, wording="", by):
-    """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words."""
+def set_certainty(claim, *, certainty, wording="", kind=None, by):
+    """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words
+    that must fit the claim's kind and studies (`Claim.clean`); `kind=None` keeps it."""
     with transaction.atomic():
         claim = Claim.objects.select_related("revision").get(pk=claim.pk)
         article = _locked(claim.revision.article)
@@ -258,8 +261,10 @@ def set_certainty(claim, *, certainty, wording="", by):
         if claim.revision_id != revision.pk:
             raise WorkflowRefused(article, ["That claim is not in the revision under review."])
         claim.certainty, claim.certainty_wording = certainty, wording.strip()
+        if kind is not None:
+            claim.kind = kind
         claim.full_clean(exclude=["revision", "text", "text_hash", "ordinal"])
-        claim.save(update_fields=["certainty", "certainty_wording"])
+        claim.save(update_fields=["kind", "certainty", "certainty_wording"])
     return claim
 
 
