@@ -23,6 +23,7 @@ from dataclasses import dataclass
 FEW_PATIENTS_BELOW = 100
 
 EFFECT, SAFETY, OTHER = "effect", "safety", "other"
+ANY_KIND = frozenset({EFFECT, SAFETY, OTHER})
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class StudyFacts:
 @dataclass(frozen=True)
 class Wording:
     text: str
-    kinds: frozenset = frozenset({EFFECT, SAFETY, OTHER})
+    kinds: frozenset = ANY_KIND  # fits a claim of any kind, or of none said yet
     needs: str = ""  # "sham", "few", "guideline" or "" (no condition on the studies)
     why_not: str = ""
 
@@ -108,7 +109,7 @@ def wording_problem(text: str, studies: list[StudyFacts], kind: str) -> str | No
     wording = BY_TEXT.get(" ".join(text.split()).casefold())
     if wording is None:
         return None
-    if kind not in wording.kinds:
+    if wording.kinds != ANY_KIND and kind not in wording.kinds:
         if not kind:
             return f"“{wording.text}” needs the claim's kind: choose what the claim is about."
         return f"“{wording.text}” does not fit this claim: {wording.why_not}."

@@ -11,6 +11,7 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import (
     CERTAINTY_WORDINGS,
+    ClaimKind,
     Certainty,
     Citation,
     Claim,
@@ -111,6 +112,7 @@ def test_reviewer_records_verdicts_and_certainty_in_one_post(client, reviewer, a
             f"note-{cited['cherkin2009'].pk}": "",
             f"verdict-{cited['haake2007'].pk}": Verdict.OVERSTATED,
             f"note-{cited['haake2007'].pk}": "Only in the short term.",
+            f"kind-{first.pk}": ClaimKind.EFFECT,
             f"certainty-{first.pk}": Certainty.MODERATE,
             f"wording-{first.pk}": CERTAINTY_WORDINGS[0],
             f"wording_text-{first.pk}": "",
@@ -378,10 +380,11 @@ def test_approve_refuses_until_every_rule_passes_then_succeeds(client, reviewer,
         {
             f"verdict-{cited['cherkin2009'].pk}": Verdict.SUPPORTS,
             f"verdict-{cited['haake2007'].pk}": Verdict.SUPPORTS,
+            f"kind-{first.pk}": ClaimKind.EFFECT,
             f"certainty-{first.pk}": Certainty.MODERATE,
             f"wording-{first.pk}": CERTAINTY_WORDINGS[0],
             f"certainty-{second.pk}": Certainty.LOW,
-            f"wording-{second.pk}": CERTAINTY_WORDINGS[2],
+            f"wording-{second.pk}": "results differ between studies",
             "_save_review": "Save",
         },
     )
