@@ -210,25 +210,30 @@ class Study(models.Model):
         if self.stated_grade and self.study_type not in GRADED_STUDY_TYPES:
             raise ValidationError(
                 {
-                    "stated_grade": _(
-                        "Only a systematic review or a guideline states a GRADE rating of its "
-                        "own; leave this empty for other kinds of study."
+                    "stated_grade": ValidationError(
+                        _(
+                            "Only a systematic review or a guideline states a GRADE rating of "
+                            "its own; leave this empty for other kinds of study."
+                        ),
+                        code="grade_needs_review",
                     )
-                },
-                code="grade_needs_review",
+                }
             )
         if self.pk is not None:
             stored_key = Study.objects.filter(pk=self.pk).values_list("key", flat=True).first()
             if stored_key is not None and stored_key != self.key and self.is_cited():
                 raise ValidationError(
                     {
-                        "key": _(
-                            "The key “%(key)s” cannot change: a submitted article revision cites "
-                            "it, and patients' links to /evidence/%(key)s/ must keep working."
+                        "key": ValidationError(
+                            _(
+                                "The key “%(key)s” cannot change: a submitted article revision "
+                                "cites it, and patients' links to /evidence/%(key)s/ must keep "
+                                "working."
+                            ),
+                            code="key_fixed",
+                            params={"key": stored_key},
                         )
-                        % {"key": stored_key}
-                    },
-                    code="key_fixed",
+                    }
                 )
 
     def is_cited(self):
@@ -520,7 +525,9 @@ class Claim(models.Model):
         studies = [citation.study for citation in self.citations.select_related("study")]
         problem = wording_problem(self.certainty_wording, facts_of(studies), self.kind)
         if problem:
-            raise ValidationError({"certainty_wording": problem}, code="wording_unfit")
+            raise ValidationError(
+                {"certainty_wording": ValidationError(problem, code="wording_unfit")}
+            )
 
 
 def claim_text_hash(text):

@@ -81,6 +81,7 @@ def propose_change(study, values, *, by, reason="", now=None):
             + "."
         )
     candidate = Study(**{**_row(current), **proposed})
+    candidate._state.adding = False  # the same row, so uniqueness checks exclude it
     candidate.full_clean()
     return StudyChange.objects.create(
         study=current,

@@ -11,10 +11,10 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import (
     CERTAINTY_WORDINGS,
-    ClaimKind,
     Certainty,
     Citation,
     Claim,
+    ClaimKind,
     LintDismissal,
     ReviewComment,
     Status,
