@@ -178,12 +178,13 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
         reason, detail = ReviewFlagReason.OTHER, (detail or str(reason))
     today = timezone.localdate(now)
     with transaction.atomic():
+        citing = Article.objects.published().filter(live_revision__claims__citations__study=study)
+        # PostgreSQL locks no DISTINCT query, so lock the rows found by primary key.
         articles = list(
-            Article.objects.published()
-            .filter(live_revision__claims__citations__study=study)
+            Article.objects.filter(pk__in=citing.values("pk"))
             .select_related("live_revision")
-            .distinct()
             .select_for_update(of=("self",))
+            .order_by("pk")
         )
         flags = ReviewFlag.objects.bulk_create(
             ReviewFlag(
