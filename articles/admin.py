@@ -14,16 +14,19 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import workflow
+from . import study_changes, workflow
 from .forms import ArticleAdminForm
 from .models import (
+    REVIEWED_STUDY_FIELDS,
     Article,
     ArticleRevision,
     Citation,
     Claim,
     ReviewerProfile,
+    ReviewFlag,
     Status,
     Study,
+    StudyChange,
     Topic,
 )
 from .staff_views import ArticleStaffViewsMixin
@@ -83,7 +86,11 @@ class StudyAdmin(admin.ModelAdmin):
     search_fields = ["key", "title", "authors", "doi", "pmid"]
     inlines = [CitingClaimInline]
     fieldsets = [
-        (None, {"fields": ["key", "study_type", "finding", "sample_size"]}),
+        (None, {"fields": ["key", "study_type", "finding"]}),
+        (
+            _("Facts that decide which certainty wordings fit"),
+            {"fields": ["sample_size", "participants", "sham_controlled", "stated_grade"]},
+        ),
         (
             _("Bibliographic record"),
             {
@@ -100,17 +107,72 @@ class StudyAdmin(admin.ModelAdmin):
             },
         ),
         (_("Retraction"), {"fields": ["is_retracted", "retraction_note"]}),
+        (_("Changes waiting for a reviewer"), {"fields": ["pending_changes"]}),
     ]
 
     # What patients read about a study, and whether it may support claims at all, is a
     # clinical judgement: only reviewers change it once the study exists.
-    verified_fields = ["study_type", "finding", "is_retracted", "retraction_note"]
+    verified_fields = list(study_changes.VERIFIED_FIELDS)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
+        fields = [*super().get_readonly_fields(request, obj), "pending_changes"]
         if obj is not None and not request.user.has_perm("articles.verify_study"):
             fields += self.verified_fields
+        if obj is not None and obj.is_cited():
+            # Article bodies and patients' links to /evidence/<key>/ use the key.
+            fields.append("key")
         return fields
+
+    @admin.display(description=_("pending changes"))
+    def pending_changes(self, study):
+        pending = study.changes.pending() if study.pk else []
+        if not pending:
+            return _("None")
+        return render_to_string("admin/articles/_study_changes.html", {"changes": pending})
+
+    def save_model(self, request, obj, form, change):
+        """Edits to a study that submitted revisions cite become a proposal for a reviewer;
+        a reviewer's own edit is proposed and accepted in one step, recorded the same way."""
+        if not change or not obj.is_cited():
+            return super().save_model(request, obj, form, change)
+        values = {
+            name: getattr(obj, name) for name in form.changed_data if name in REVIEWED_STUDY_FIELDS
+        }
+        proposal = study_changes.propose_change(obj, values, by=request.user)
+        if proposal is None:
+            request.study_change_message = (messages.INFO, _("Nothing had changed."))
+        elif request.user.has_perm("articles.verify_study"):
+            accepted = study_changes.accept_change(proposal, by=request.user)
+            flagged = obj.review_flags.filter(raised_at=accepted.decided_at).count()
+            request.study_change_message = (
+                messages.SUCCESS,
+                _(
+                    "Your change to %(key)s is recorded and applied. %(count)s live article(s) "
+                    "citing it are now due for review; their reviewers are being emailed."
+                )
+                % {"key": obj.key, "count": flagged},
+            )
+        else:
+            request.study_change_message = (
+                messages.WARNING,
+                _(
+                    "Articles that were reviewed cite %(key)s, so your change was saved as a "
+                    "proposal: it applies only when a medical reviewer accepts it (Admin → "
+                    "Study changes). Patients still see the study as it was."
+                )
+                % {"key": obj.key},
+            )
+        # Keep the admin's history and message in step with what really happened.
+        obj.refresh_from_db()
+        return None
+
+    def response_change(self, request, obj):
+        outcome = getattr(request, "study_change_message", None)
+        if outcome is None:
+            return super().response_change(request, obj)
+        level, text = outcome
+        self.message_user(request, text, level)
+        return HttpResponseRedirect(request.path)
 
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, study):
@@ -130,10 +192,16 @@ class ReviewDueFilter(admin.SimpleListFilter):
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("overdue", _("Review overdue")), ("soon", _("Due in 30 days"))]
+        return [
+            ("now", _("Review due now (a cited study changed)")),
+            ("overdue", _("Review overdue")),
+            ("soon", _("Due in 30 days")),
+        ]
 
     def queryset(self, request, queryset):
         today = timezone.localdate()
+        if self.value() == "now":
+            return queryset.review_due_now()
         if self.value() == "overdue":
             return queryset.filter(next_review_due_on__lt=today)
         if self.value() == "soon":
@@ -391,3 +459,99 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     ]
     search_fields = ["display_name", "registration_number", "user__username"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(StudyChange)
+class StudyChangeAdmin(admin.ModelAdmin):
+    """Proposed changes to cited studies; reviewers accept or reject them in bulk."""
+
+    list_display = ["study", "changed", "status", "proposed_by", "proposed_at", "decided_by"]
+    list_filter = ["status"]
+    list_select_related = ["study", "proposed_by", "decided_by"]
+    search_fields = ["study__key", "study__title"]
+    fields = [
+        "study",
+        "comparison",
+        "reason",
+        "status",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
+    readonly_fields = fields
+    actions = ["accept", "reject"]
+
+    def has_add_permission(self, request):
+        return False  # proposed by editing the study
+
+    def has_change_permission(self, request, obj=None):
+        return False  # decided only by the actions, which record who and when
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_verify_permission(self, request):
+        return request.user.has_perm(study_changes.VERIFY_PERMISSION)
+
+    @admin.display(description=_("fields"))
+    def changed(self, change):
+        return ", ".join(str(label) for label, _before, _after in change.changed_fields())
+
+    @admin.display(description=_("change"))
+    def comparison(self, change):
+        return render_to_string("admin/articles/_study_changes.html", {"changes": [change]})
+
+    def _decide(self, request, queryset, decide, label):
+        done = 0
+        for change in queryset.select_related("study"):
+            try:
+                decide(change, by=request.user)
+            except study_changes.StudyChangeRefused as refusal:
+                self.message_user(request, f"{change.study.key}: {refusal}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{label} {done} change(s).", messages.SUCCESS)
+
+    @admin.action(description=_("Accept selected changes"), permissions=["verify"])
+    def accept(self, request, queryset):
+        self._decide(request, queryset, study_changes.accept_change, "Accepted")
+
+    @admin.action(description=_("Reject selected changes"), permissions=["verify"])
+    def reject(self, request, queryset):
+        self._decide(request, queryset, study_changes.reject_change, "Rejected")
+
+
+@admin.register(ReviewFlag)
+class ReviewFlagAdmin(admin.ModelAdmin):
+    """Why live articles are due for review now, and whether their reviewer was emailed."""
+
+    list_display = ["article", "study", "reason", "raised_at", "raised_by", "notified_at", "open"]
+    list_filter = ["reason"]
+    list_select_related = ["article__live_revision", "study", "raised_by"]
+    search_fields = ["article__slug", "study__key"]
+    readonly_fields = [
+        "article",
+        "study",
+        "reason",
+        "detail",
+        "raised_by",
+        "raised_at",
+        "notified_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("still open"), boolean=True)
+    def open(self, flag):
+        return flag.is_open()

@@ -39,14 +39,21 @@ def build_references(citations):
     for citation in citations:
         reference = references.get(citation.study_id)
         if reference is None:
+            # The study as the revision was reviewed, not as the library reads today.
             reference = references[citation.study_id] = Reference(
-                number=len(references) + 1, study=citation.study
+                number=len(references) + 1, study=citation.study_as_reviewed()
             )
         if citation.locator and citation.locator not in reference.locators:
             reference.locators.append(citation.locator)
         if citation.claim not in reference.claims:
             reference.claims.append(citation.claim)
     return list(references.values())
+
+
+def retracted_references(references):
+    """References to studies retracted since the revision was reviewed: patients are told
+    until the article is re-reviewed (which cannot approve a retracted study)."""
+    return [reference for reference in references if reference.study.is_retracted]
 
 
 @dataclass

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .body import parse
+from .certainty import ANY_KIND, WORDINGS, facts_of, wording_choices
 from .diff import line_diff
 from .models import (
-    CERTAINTY_WORDINGS,
     Article,
     ArticleRevision,
     Certainty,
@@ -203,7 +203,7 @@ class ClaimReviewForm(forms.ModelForm):
 
     class Meta:
         model = Claim
-        fields = ["certainty"]
+        fields = ["kind", "certainty"]
         error_messages = {
             "certainty": {"invalid_choice": _("“%(value)s” is not a GRADE certainty.")},
         }
@@ -217,6 +217,7 @@ class ClaimReviewForm(forms.ModelForm):
             "n": claim.ordinal
         }
         self.fields["certainty"].choices = [("", _("Not rated yet")), *certainties]
+        self.fields["kind"].label = _("What claim %(n)s is about") % {"n": claim.ordinal}
         self.fields["wording"].choices = [
             ("", _("None, or my own words below")),
             *((wording, wording) for wording in wordings),
@@ -230,8 +231,13 @@ class ClaimReviewForm(forms.ModelForm):
 
     def certainty_choices_for(self, claim: Claim) -> tuple[list[tuple[str, str]], list[str]]:
         """The GRADE ratings and patient wordings a reviewer may pick for `claim`: the one
-        place the screen's choices come from."""
-        return list(Certainty.choices), list(CERTAINTY_WORDINGS)
+        place the screen's choices come from. Only wordings that fit the cited studies are
+        offered (`articles.certainty`); those that also need a kind are checked on save."""
+        if not claim.pk:
+            return list(Certainty.choices), []
+        facts = facts_of([citation.study for citation in claim.citations.all()])
+        fitting = {text for kind in ANY_KIND for text, _label in wording_choices(facts, kind)}
+        return list(Certainty.choices), [w.text for w in WORDINGS if w.text in fitting]
 
     def clean(self):
         cleaned = super().clean()
@@ -249,9 +255,13 @@ class ClaimReviewForm(forms.ModelForm):
         return cleaned
 
     def has_review_change(self):
-        values = (self.cleaned_data.get("certainty", ""), self.cleaned_data["certainty_wording"])
+        values = (
+            self.cleaned_data.get("kind", ""),
+            self.cleaned_data.get("certainty", ""),
+            self.cleaned_data["certainty_wording"],
+        )
         saved = self.initial["wording_text"] or self.initial["wording"]
-        return values != (self.initial.get("certainty", ""), saved)
+        return values != (self.initial.get("kind", ""), self.initial.get("certainty", ""), saved)
 
 
 CitationReviewFormSet = forms.modelformset_factory(

@@ -4,12 +4,15 @@ import hashlib
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .certainty import WORDINGS, facts_of, wording_problem
 
 
 class StudyType(models.TextChoices):
@@ -27,6 +30,45 @@ class StudyType(models.TextChoices):
 # Study types a patient-facing summary counts as "weaker sources".
 WEAKER_STUDY_TYPES = frozenset(
     {StudyType.COHORT, StudyType.CASE_SERIES, StudyType.AGENCY, StudyType.EXPERT_OPINION}
+)
+
+
+class StatedGrade(models.TextChoices):
+    """The GRADE rating a systematic review or guideline gives its own evidence."""
+
+    HIGH = "high", _("High")
+    MODERATE = "moderate", _("Moderate")
+    LOW = "low", _("Low")
+    VERY_LOW = "very_low", _("Very low")
+
+
+# Study types that can state a GRADE rating of their own evidence.
+GRADED_STUDY_TYPES = frozenset({StudyType.GUIDELINE, StudyType.SYSTEMATIC_REVIEW})
+
+# What patients read about a study in an article's references and on /evidence/<key>/: once
+# a submitted revision cites the study, changes to these go through a reviewer.
+BIBLIOGRAPHIC_FIELDS = (
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+)
+REVIEWED_STUDY_FIELDS = (
+    *BIBLIOGRAPHIC_FIELDS,
+    "study_type",
+    "finding",
+    "sample_size",
+    "participants",
+    "sham_controlled",
+    "stated_grade",
+    "is_retracted",
+    "retraction_note",
 )
 
 
@@ -79,7 +121,37 @@ class Study(models.Model):
     )
     url = models.URLField("URL", max_length=500, blank=True)
     study_type = models.CharField(max_length=30, choices=StudyType.choices)
-    sample_size = models.CharField(max_length=200, blank=True)
+    sample_size = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Who took part, in words, e.g. '638 adults; 10 sessions over 7 weeks'."),
+    )
+    participants = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many people took part (all trials together for a review). Leave empty when "
+            "unknown or not a count of people, e.g. a guideline or a count of treatments."
+        ),
+    )
+    sham_controlled = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Did the study (or the trials it pooled) compare the real treatment with a sham? "
+            "Leave unknown when it does not say."
+        ),
+    )
+    stated_grade = models.CharField(
+        "stated GRADE rating",
+        max_length=10,
+        choices=StatedGrade.choices,
+        blank=True,
+        help_text=_(
+            "For a systematic review or guideline: the GRADE certainty it gives its own "
+            "evidence for the main question. Empty when it states none."
+        ),
+    )
     finding = models.TextField(
         help_text=_("What the study actually found, in plain words a patient can follow.")
     )
@@ -135,6 +207,48 @@ class Study(models.Model):
         # Normalise before constraints are validated, so "https://doi.org/X" matches "x".
         self.doi = normalise_doi(self.doi)
         self.pmid = self.pmid.strip()
+        if self.stated_grade and self.study_type not in GRADED_STUDY_TYPES:
+            raise ValidationError(
+                {
+                    "stated_grade": ValidationError(
+                        _(
+                            "Only a systematic review or a guideline states a GRADE rating of "
+                            "its own; leave this empty for other kinds of study."
+                        ),
+                        code="grade_needs_review",
+                    )
+                }
+            )
+        if self.pk is not None:
+            stored_key = Study.objects.filter(pk=self.pk).values_list("key", flat=True).first()
+            if stored_key is not None and stored_key != self.key and self.is_cited():
+                raise ValidationError(
+                    {
+                        "key": ValidationError(
+                            _(
+                                "The key “%(key)s” cannot change: a submitted article revision "
+                                "cites it, and patients' links to /evidence/%(key)s/ must keep "
+                                "working."
+                            ),
+                            code="key_fixed",
+                            params={"key": stored_key},
+                        )
+                    }
+                )
+
+    def is_cited(self):
+        """True once any submitted revision cites this study: from then on its key is fixed
+        and changes to what patients read about it go through a reviewer."""
+        return (
+            self.pk is not None
+            and Citation.objects.filter(
+                study_id=self.pk, claim__revision__submitted_at__isnull=False
+            ).exists()
+        )
+
+    def reviewed_values(self):
+        """The fields a reviewer vouches for, as a dict (what a StudyChange proposes)."""
+        return {name: getattr(self, name) for name in REVIEWED_STUDY_FIELDS}
 
     @property
     def doi_url(self):
@@ -186,6 +300,14 @@ class ArticleQuerySet(models.QuerySet):
     def published(self):
         """Articles patients can read: those with a live revision."""
         return self.filter(live_revision__isnull=False)
+
+    def review_due_now(self):
+        """Published articles flagged for review since their live text was approved, e.g.
+        because a study they cite was changed or retracted."""
+        flags = ReviewFlag.objects.filter(
+            article=OuterRef("pk"), raised_at__gt=OuterRef("live_revision__approved_at")
+        )
+        return self.published().filter(Exists(flags))
 
     def with_live_content(self):
         return self.select_related(
@@ -352,6 +474,14 @@ class Certainty(models.TextChoices):
     VERY_LOW = "very_low", _("Very low certainty")
 
 
+class ClaimKind(models.TextChoices):
+    """What a claim is about, chosen by the reviewer: it decides which wordings fit."""
+
+    EFFECT = "effect", _("Effect of a treatment")
+    SAFETY = "safety", _("Safety, harms or side effects")
+    OTHER = "other", _("Other (how common, what guidance says, costs, how care works)")
+
+
 class Claim(models.Model):
     """A health claim in a revision's body: the text up to a citation marker."""
 
@@ -359,6 +489,12 @@ class Claim(models.Model):
     ordinal = models.PositiveIntegerField()
     text = models.TextField()
     text_hash = models.CharField(max_length=64, db_index=True)
+    kind = models.CharField(
+        max_length=10,
+        choices=ClaimKind.choices,
+        blank=True,
+        help_text=_("What the claim is about; wordings about benefit or harms need it."),
+    )
     certainty = models.CharField(max_length=10, choices=Certainty.choices, blank=True)
     certainty_wording = models.CharField(
         max_length=200,
@@ -381,6 +517,18 @@ class Claim(models.Model):
         self.text_hash = claim_text_hash(self.text)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        """The patient wording must fit the claim and the studies it cites
+        (see `articles.certainty`)."""
+        if not self.certainty_wording or self.pk is None:
+            return
+        studies = [citation.study for citation in self.citations.select_related("study")]
+        problem = wording_problem(self.certainty_wording, facts_of(studies), self.kind)
+        if problem:
+            raise ValidationError(
+                {"certainty_wording": ValidationError(problem, code="wording_unfit")}
+            )
+
 
 def claim_text_hash(text):
     """Hash of a claim's wording, ignoring spacing and case, to recognise an unchanged claim."""
@@ -392,6 +540,24 @@ class Verdict(models.TextChoices):
     SUPPORTS = "supports", _("Supports the claim")
     OVERSTATED = "overstated", _("Claim overstates the study")
     DOES_NOT_SUPPORT = "does_not_support", _("Does not support the claim")
+
+
+class CitationQuerySet(models.QuerySet):
+    def record_studies_as_reviewed(self):
+        """Copy each cited study's reference, type and finding onto these citations (done at
+        submission), so later library edits cannot rewrite what was reviewed."""
+        citations = list(self.select_related("study"))
+        for citation in citations:
+            snapshot = study_snapshot(citation.study)
+            citation.study_type_as_reviewed = snapshot.pop("study_type")
+            citation.finding_as_reviewed = snapshot.pop("finding")
+            citation.bibliography_as_reviewed = snapshot
+        self.model.objects.bulk_update(
+            citations,
+            ["study_type_as_reviewed", "finding_as_reviewed", "bibliography_as_reviewed"],
+            batch_size=500,
+        )
+        return len(citations)
 
 
 class Citation(models.Model):
@@ -412,6 +578,12 @@ class Citation(models.Model):
         max_length=30, choices=StudyType.choices, blank=True, editable=False
     )
     finding_as_reviewed = models.TextField(blank=True, editable=False)
+    # The study's reference as patients read it when the revision was submitted (authors,
+    # title, journal, year, volume, issue, pages, DOI, PMID, URL, sample size): live pages
+    # render this, so a later library edit never changes reviewed text.
+    bibliography_as_reviewed = models.JSONField(default=dict, blank=True, editable=False)
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["claim", "position"]
@@ -422,18 +594,49 @@ class Citation(models.Model):
     def __str__(self):
         return f"{self.claim_id} → {self.study_id}"
 
+    def study_as_reviewed(self):
+        """The study as the reviewer saw it (an unsaved copy built from the snapshot), with
+        today's retraction status, which patients must always see. Before submission there
+        is no snapshot and the library's current entry is used."""
+        study = self.study
+        if not self.bibliography_as_reviewed:
+            return study
+        copy = Study(
+            pk=study.pk,
+            key=self.bibliography_as_reviewed.get("key", study.key),
+            study_type=self.study_type_as_reviewed or study.study_type,
+            finding=self.finding_as_reviewed or study.finding,
+            is_retracted=study.is_retracted,
+            retraction_note=study.retraction_note,
+        )
+        for name in (*BIBLIOGRAPHIC_FIELDS, "sample_size"):
+            setattr(copy, name, self.bibliography_as_reviewed.get(name, getattr(study, name)))
+        return copy
 
-# Plain wordings a reviewer can pick to explain a claim's certainty to patients.
-CERTAINTY_WORDINGS = [
-    "short-term relief only",
-    "small benefit on average",
-    "real and sham acupuncture did about as well",
-    "results differ between studies",
-    "based on few patients",
-    "benefit lasted at least a year",
-    "serious harms are rare",
-    "guidelines disagree",
-]
+    def study_changed_since_review(self):
+        """True when the library's entry differs from what the reviewer saw."""
+        if not self.bibliography_as_reviewed:
+            return False
+        return study_snapshot(self.study) != {
+            **self.bibliography_as_reviewed,
+            "study_type": self.study_type_as_reviewed,
+            "finding": self.finding_as_reviewed,
+        }
+
+
+def study_snapshot(study):
+    """What a citation records about its study at submission."""
+    return {
+        "key": study.key,
+        **{name: getattr(study, name) for name in (*BIBLIOGRAPHIC_FIELDS, "sample_size")},
+        "study_type": study.study_type,
+        "finding": study.finding,
+    }
+
+
+# Plain wordings a reviewer can pick to explain a claim's certainty to patients; which of them
+# fit a given claim is decided by `articles.certainty`.
+CERTAINTY_WORDINGS = [wording.text for wording in WORDINGS]
 
 
 class ReviewerProfile(models.Model):
@@ -525,3 +728,102 @@ class LintDismissal(models.Model):
 
     def __str__(self):
         return self.sentence[:60]
+
+
+class StudyChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a reviewer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class StudyChangeQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(status=StudyChangeStatus.PENDING)
+
+
+class StudyChange(models.Model):
+    """A proposed change to a study that submitted revisions cite. It changes nothing until a
+    medical reviewer accepts it; then it applies to the library and the live articles citing
+    the study are flagged for review (see `articles.study_changes`)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="changes")
+    previous = models.JSONField(
+        help_text=_("The reviewed fields as they stood when the change was proposed.")
+    )
+    proposed = models.JSONField(help_text=_("Only the fields the change alters, new values."))
+    reason = models.CharField(max_length=300, blank=True)
+    status = models.CharField(
+        max_length=10, choices=StudyChangeStatus.choices, default=StudyChangeStatus.PENDING
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+
+    objects = StudyChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=StudyChangeStatus.PENDING)
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="studychange_decision_recorded",
+                violation_error_message=_("A decided change records who decided and when."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.study.key}: {', '.join(sorted(self.proposed))}"
+
+    def is_pending(self):
+        return self.status == StudyChangeStatus.PENDING
+
+    def changed_fields(self):
+        """(field label, before, after) for each proposed field, for people to read."""
+        rows = []
+        for name, value in self.proposed.items():
+            label = Study._meta.get_field(name).verbose_name
+            rows.append((label, self.previous.get(name), value))
+        return rows
+
+
+class ReviewFlagReason(models.TextChoices):
+    STUDY_CHANGED = "study_changed", _("A cited study was changed")
+    STUDY_RETRACTED = "study_retracted", _("A cited study was retracted")
+    OTHER = "other", _("Other")
+
+
+class ReviewFlag(models.Model):
+    """A reason a published article must be reviewed again now. It is open while the live
+    revision was approved before the flag was raised; publishing a newly approved revision
+    resolves it."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_flags")
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, null=True, blank=True, related_name="review_flags"
+    )
+    reason = models.CharField(max_length=20, choices=ReviewFlagReason.choices)
+    detail = models.TextField(blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the article's reviewer was emailed.")
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+
+    def __str__(self):
+        return f"{self.article.slug}: {self.get_reason_display()}"
+
+    def is_open(self):
+        live = self.article.live_revision
+        return live is not None and (live.approved_at is None or live.approved_at < self.raised_at)

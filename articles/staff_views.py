@@ -368,7 +368,10 @@ class ReviewForms:
             .order_by("claim__ordinal", "position"),
         )
         self.claims = ClaimReviewFormSet(
-            data, prefix="claim", queryset=revision.claims.order_by("ordinal")
+            data,
+            prefix="claim",
+            # The wording choices read each claim's studies (articles.certainty).
+            queryset=revision.claims.order_by("ordinal").prefetch_related("citations__study"),
         )
 
     def is_valid(self) -> bool:
@@ -404,12 +407,17 @@ class ReviewForms:
                         form.instance,
                         certainty=form.cleaned_data["certainty"],
                         wording=form.cleaned_data["certainty_wording"],
+                        kind=form.cleaned_data.get("kind", ""),
                         by=by,
                     )
                 except workflow.WorkflowRefused as refusal:
                     refused = True
                     for problem in refusal.problems:
-                        name = "wording_text" if problem.code == "wording_too_long" else "certainty"
+                        name = {
+                            "wording_too_long": "wording_text",
+                            "wording_unfit": "wording",
+                            "invalid": "kind",
+                        }.get(problem.code, "certainty")
                         form.add_error(name, ValidationError(problem.message, code=problem.code))
                 else:
                     changed += 1

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
-from .evidence import build_references, summarise
+from .evidence import build_references, retracted_references, summarise
 from .models import Article, Citation, ReviewerProfile, Study, StudyType, Topic
 
 # Characters that could close a <script> element or start an HTML comment inside JSON-LD.
@@ -88,6 +88,7 @@ def article_page_context(request, article, revision):
         "article": article,
         "revision": revision,
         "references": references,
+        "retracted_references": retracted_references(references),
         "evidence": summarise(references),
         "related": related,
         "canonical_url": canonical,

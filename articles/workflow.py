@@ -17,8 +17,9 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -229,7 +230,7 @@ def sync_claims(revision: ArticleRevision, parsed: ParsedBody) -> None:
     for claim, parsed_claim in zip(claims, parsed.claims, strict=True):
         kept = earlier.get(claim.text_hash, {})
         if "certainty" in kept:
-            claim.certainty, claim.certainty_wording = kept["certainty"]
+            claim.kind, claim.certainty, claim.certainty_wording = kept["certainty"]
         for position, cite in enumerate(parsed_claim.cites):
             citation = Citation(
                 claim=claim, study=studies[cite.key], position=position, locator=cite.locator
@@ -246,7 +247,7 @@ def sync_claims(revision: ArticleRevision, parsed: ParsedBody) -> None:
     Citation.objects.bulk_create(citations)
     kept_certainty = [claim for claim in claims if claim.certainty]
     if kept_certainty:
-        Claim.objects.bulk_update(kept_certainty, ["certainty", "certainty_wording"])
+        Claim.objects.bulk_update(kept_certainty, ["kind", "certainty", "certainty_wording"])
 
 
 def _earlier_verdicts(revision):
@@ -267,8 +268,13 @@ def _earlier_verdicts(revision):
         for citation in rows:
             kept = found.setdefault(citation.claim.text_hash, {})
             if citation.claim.certainty:
-                kept["certainty"] = (citation.claim.certainty, citation.claim.certainty_wording)
-            if citation.verdict:
+                kept["certainty"] = (
+                    citation.claim.kind,
+                    citation.claim.certainty,
+                    citation.claim.certainty_wording,
+                )
+            # A study changed since it was reviewed needs a fresh verdict.
+            if citation.verdict and not citation.study_changed_since_review():
                 kept[citation.study.key] = (
                     citation.verdict,
                     citation.verdict_note,
@@ -310,11 +316,8 @@ class SubmitForReview(Step):
         revision.submitted_by, revision.submitted_at = by, now
         revision.content_hash = revision.compute_content_hash()
         revision.save(update_fields=["submitted_by", "submitted_at", "content_hash"])
-        study = Study.objects.filter(pk=OuterRef("study_id"))
-        Citation.objects.filter(claim__revision=revision).update(
-            study_type_as_reviewed=Subquery(study.values("study_type")[:1]),
-            finding_as_reviewed=Subquery(study.values("finding")[:1]),
-        )
+        # Studies stay as reviewed: live pages render this copy, not later library edits.
+        Citation.objects.filter(claim__revision=revision).record_studies_as_reviewed()
         article.status = Status.IN_REVIEW
         return f"Submitted revision {revision.number} for review."
 
@@ -356,12 +359,30 @@ class SetCertainty(InReviewStep):
 
     name, label, doing = "set_certainty", "Rate certainty", "rate certainty"
 
-    def rule_problems(self, article, user, *, claim, certainty, wording=""):
-        return certainty_problems(article, claim, certainty, wording)
-
-    def execute(self, article, *, by, now, claim, certainty, wording=""):
+    def rule_problems(self, article, user, *, claim, certainty, wording="", kind=None):
+        problems = certainty_problems(article, claim, certainty, wording)
+        if problems:
+            return problems
+        # Honest certainty: the wording must fit the claim's kind and its studies.
         claim.certainty, claim.certainty_wording = certainty, wording.strip()
-        claim.save(update_fields=["certainty", "certainty_wording"])
+        if kind is not None:
+            claim.kind = kind
+        try:
+            claim.full_clean(exclude=["revision", "text", "text_hash", "ordinal"])
+        except ValidationError as error:
+            return [
+                Problem(getattr(item, "code", None) or "invalid", str(message))
+                for field_errors in error.error_dict.values()
+                for item in field_errors
+                for message in item
+            ]
+        return []
+
+    def execute(self, article, *, by, now, claim, certainty, wording="", kind=None):
+        claim.certainty, claim.certainty_wording = certainty, wording.strip()
+        if kind is not None:
+            claim.kind = kind
+        claim.save(update_fields=["kind", "certainty", "certainty_wording"])
         return ""
 
 
@@ -760,11 +781,18 @@ def record_verdict(citation, *, verdict, note="", by, now=None) -> Citation:
     return citation
 
 
-def set_certainty(claim, *, certainty, wording="", by, now=None) -> Claim:
-    """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words."""
+def set_certainty(claim, *, certainty, wording="", kind=None, by, now=None) -> Claim:
+    """Rate the certainty of the evidence for a claim (GRADE), with patient-facing words
+    that must fit the claim's kind and studies (`Claim.clean`); `kind=None` keeps it."""
     claim = Claim.objects.select_related("revision").get(pk=claim.pk)
     SET_CERTAINTY.run(
-        claim.revision.article, by=by, now=now, claim=claim, certainty=certainty, wording=wording
+        claim.revision.article,
+        by=by,
+        now=now,
+        claim=claim,
+        certainty=certainty,
+        wording=wording,
+        kind=kind,
     )
     return claim
 

@@ -15,10 +15,8 @@ from django.utils.text import slugify
 from articles import demo_content, workflow
 from articles.models import (
     Article,
-    Certainty,
     ReviewerProfile,
     Study,
-    StudyType,
     Topic,
     Verdict,
 )
@@ -106,17 +104,27 @@ def create_reviewer_profile(reviewer, today=None):
     )
 
 
-# Certainty a demo reviewer gives a claim, by the strongest kind of study behind it.
-DEMO_CERTAINTY = {
-    StudyType.GUIDELINE: (Certainty.MODERATE, "guidelines disagree"),
-    StudyType.SYSTEMATIC_REVIEW: (Certainty.MODERATE, "small benefit on average"),
-    StudyType.RCT: (Certainty.MODERATE, "real and sham acupuncture did about as well"),
-}
+def rate_certainty(article, claim, reviewer, ratings):
+    """The demo reviewer's rating of one claim, from certainty.json. A claim missing there
+    (its wording was edited) is left unrated, so approving it is refused, as it would be."""
+    rating = demo_content.certainty_for(article.slug, claim.text, ratings)
+    if rating is None:
+        return False
+    workflow.set_certainty(
+        claim,
+        kind=rating["kind"],
+        certainty=rating["certainty"],
+        wording=rating["wording"],
+        by=reviewer,
+    )
+    return True
 
 
 def review_as_supported(article, reviewer, now):
-    """The demo reviewer's review of a published article: every citation checked."""
+    """The demo reviewer's review of a published article: every citation checked, every
+    claim rated on its own (certainty.json)."""
     revision = article.draft
+    ratings = demo_content.load_certainty()
     for claim in revision.claims.prefetch_related("citations__study"):
         for citation in claim.citations.all():
             workflow.record_verdict(
@@ -126,16 +134,7 @@ def review_as_supported(article, reviewer, now):
                 by=reviewer,
                 now=now,
             )
-        types = {citation.study.study_type for citation in claim.citations.all()}
-        certainty, wording = next(
-            (
-                DEMO_CERTAINTY[kind]
-                for kind in StudyType.values
-                if kind in types and kind in DEMO_CERTAINTY
-            ),
-            (Certainty.LOW, "based on few patients"),
-        )
-        workflow.set_certainty(claim, certainty=certainty, wording=wording, by=reviewer)
+        rate_certainty(article, claim, reviewer, ratings)
     for finding in workflow.open_lint_findings(article, revision):
         workflow.dismiss_lint_finding(
             article,
@@ -158,13 +157,10 @@ def review_in_part(article, reviewer, verdicts):
                     workflow.record_verdict(
                         citation, verdict=record["verdict"], note=record["note"], by=reviewer
                     )
+    # Half-way through: only the first half of the claims are rated so far.
+    ratings = demo_content.load_certainty()
     for claim in claims[: len(claims) // 2]:
-        workflow.set_certainty(
-            claim,
-            certainty=Certainty.MODERATE,
-            wording="results differ between studies",
-            by=reviewer,
-        )
+        rate_certainty(article, claim, reviewer, ratings)
 
 
 @transaction.atomic

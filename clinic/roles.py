@@ -36,6 +36,8 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.view_topic",
             "articles.view_citation",
             "articles.view_claim",
+            "articles.view_studychange",
+            "articles.view_reviewflag",
         }
     ),
     # Medical reviewers check claims against studies, approve and publish; they do not write.
@@ -53,6 +55,8 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.change_citation",
             "articles.view_claim",
             "articles.change_claim",
+            "articles.view_studychange",
+            "articles.view_reviewflag",
         }
     ),
     # Clinical staff handle intake submissions and maintain draft questionnaire versions.

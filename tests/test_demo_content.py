@@ -21,9 +21,12 @@ STUDY_FIELDS = {
     "url",
     "study_type",
     "sample_size",
+    "participants",
+    "sham_controlled",
+    "stated_grade",
     "finding",
 }
-STRING_FIELDS = STUDY_FIELDS - {"year"}
+STRING_FIELDS = STUDY_FIELDS - {"year", "participants", "sham_controlled"}
 STUDY_TYPES = {
     "guideline",
     "systematic_review",

@@ -15,6 +15,7 @@ from articles.models import (
     Certainty,
     Citation,
     Claim,
+    ClaimKind,
     LintDismissal,
     ReviewComment,
     Status,
@@ -128,7 +129,11 @@ def test_reviewer_records_verdicts_and_certainty_in_one_post(client, reviewer, a
         {
             "cherkin2009": {"verdict": Verdict.SUPPORTS},
             "haake2007": {"verdict": Verdict.OVERSTATED, "verdict_note": "Only in the short term."},
-            1: {"certainty": Certainty.MODERATE, "wording": CERTAINTY_WORDINGS[0]},
+            1: {
+                "kind": ClaimKind.EFFECT,
+                "certainty": Certainty.MODERATE,
+                "wording": CERTAINTY_WORDINGS[0],
+            },
             2: {
                 "certainty": Certainty.LOW,
                 "wording": CERTAINTY_WORDINGS[0],
@@ -456,8 +461,12 @@ def test_approve_refuses_until_every_rule_passes_then_succeeds(client, reviewer,
         {
             "cherkin2009": {"verdict": Verdict.SUPPORTS},
             "haake2007": {"verdict": Verdict.SUPPORTS},
-            1: {"certainty": Certainty.MODERATE, "wording": CERTAINTY_WORDINGS[0]},
-            2: {"certainty": Certainty.LOW, "wording": CERTAINTY_WORDINGS[2]},
+            1: {
+                "kind": ClaimKind.EFFECT,
+                "certainty": Certainty.MODERATE,
+                "wording": CERTAINTY_WORDINGS[0],
+            },
+            2: {"certainty": Certainty.LOW, "wording": "results differ between studies"},
         },
     )
     page = text(client.post(review_url(article), {"_transition": "approve"}, follow=True))
@@ -508,7 +517,7 @@ def test_review_screen_queries_do_not_grow_with_citations(
     article = make_article(status="in_review", citations=30)
     client.force_login(reviewer)
     client.get(review_url(article))  # warm caches that are not per request
-    with django_assert_max_num_queries(23):
+    with django_assert_max_num_queries(25):
         response = client.get(review_url(article))
     assert response.status_code == 200
     assert len(re.findall(r'name="citation-\d+-verdict"', text(response))) == 30

@@ -32,6 +32,8 @@ def test_authors_have_exactly_these_permissions():
         "articles.view_topic",
         "articles.view_citation",
         "articles.view_claim",
+        "articles.view_studychange",
+        "articles.view_reviewflag",
     }
 
 
@@ -49,6 +51,8 @@ def test_medical_reviewers_have_exactly_these_permissions():
         "articles.change_citation",
         "articles.view_claim",
         "articles.change_claim",
+        "articles.view_studychange",
+        "articles.view_reviewflag",
     }
 
 

@@ -6,6 +6,9 @@
   ``key: value`` lines (slug, title, summary, topic, status, and ``published_days_ago``
   for published ones) followed by the Markdown body with ``[@key]`` citation markers.
 - ``verdicts.json``: a clinician's verdicts on the claims of the in-review article.
+- ``certainty.json``: the reviewer's rating of each claim (found by ``claim_contains`` in its
+  article): what it is about (``kind``), GRADE ``certainty`` and the patient ``wording``,
+  chosen claim by claim against the studies' facts, never from the study type.
 
 Pure Python with no Django imports, so the tests can use it without a database and the
 ``demo`` management command can turn the data into model instances.
@@ -26,6 +29,23 @@ def load_studies() -> list[dict]:
 def load_verdicts() -> list[dict]:
     """Return the reviewer verdicts in ``verdicts.json`` for the in-review article."""
     return json.loads((HERE / "verdicts.json").read_text(encoding="utf-8"))
+
+
+def load_certainty() -> list[dict]:
+    """Return the reviewer's certainty ratings in ``certainty.json``, one per claim."""
+    return json.loads((HERE / "certainty.json").read_text(encoding="utf-8"))
+
+
+def certainty_for(slug: str, claim_text: str, ratings: list[dict]) -> dict | None:
+    """The rating in ``ratings`` for the claim of article ``slug`` with this text, or None."""
+    return next(
+        (
+            rating
+            for rating in ratings
+            if rating["article"] == slug and rating["claim_contains"] in claim_text
+        ),
+        None,
+    )
 
 
 def parse_article(text: str) -> dict:

@@ -1,0 +1,294 @@
+"""Changes to studies that reviewed articles cite: proposed, accepted by a reviewer, flagged.
+
+Once a submitted revision cites a study, what patients read about it (its reference, type,
+finding, size, sham arm, stated GRADE rating, retraction) changes only through a medical
+reviewer. An edit becomes a `StudyChange` waiting for a reviewer; accepting it applies it to
+the library, records who and when, and flags every live article citing the study "review due
+now", emailing its reviewer through the task worker.
+
+Live article pages are not rewritten by an accepted change either: they render each study as
+it was when the live revision was submitted (`Citation.study_as_reviewed`), except that a
+retraction shows at once. A re-reviewed revision picks up the new values.
+
+`flag_articles_citing` is public so other sources of news about a study (a retraction import)
+can flag the same way.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.core.mail import send_mail
+from django.db import transaction
+from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import (
+    Article,
+    ReviewFlag,
+    ReviewFlagReason,
+    Study,
+    StudyChange,
+    StudyChangeStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+# Fields whose meaning is a clinical judgement: only reviewers may propose changing them,
+# as for uncited studies (StudyAdmin.verified_fields).
+VERIFIED_FIELDS = (
+    "study_type",
+    "finding",
+    "sample_size",
+    "participants",
+    "sham_controlled",
+    "stated_grade",
+    "is_retracted",
+    "retraction_note",
+)
+VERIFY_PERMISSION = "articles.verify_study"
+MAX_ATTEMPTS = 6
+
+
+class StudyChangeRefused(Exception):
+    """A rule stops this change; the message says which, in words for staff."""
+
+
+def propose_change(study, values, *, by, reason="", now=None):
+    """Record a proposed change to a cited study's reviewed fields; apply nothing.
+
+    `values` maps field names to new values; only those that differ are kept. Returns the
+    pending StudyChange, or None when nothing differs. Raises StudyChangeRefused for a field
+    the user may not change, and ValidationError for values the study would refuse.
+    """
+    if not by.has_perm("articles.change_study"):
+        raise StudyChangeRefused("You do not have permission to change studies.")
+    unknown = set(values) - set(study.reviewed_values())
+    if unknown:
+        raise StudyChangeRefused(f"These fields cannot be proposed: {', '.join(sorted(unknown))}.")
+    current = Study.objects.get(pk=study.pk)
+    previous = current.reviewed_values()
+    proposed = {name: value for name, value in values.items() if previous[name] != value}
+    if not proposed:
+        return None
+    clinical = sorted(set(proposed) & set(VERIFIED_FIELDS))
+    if clinical and not by.has_perm(VERIFY_PERMISSION):
+        raise StudyChangeRefused(
+            "Only a medical reviewer can change a study's "
+            + ", ".join(Study._meta.get_field(name).verbose_name for name in clinical)
+            + "."
+        )
+    candidate = Study(**{**_row(current), **proposed})
+    candidate._state.adding = False  # the same row, so uniqueness checks exclude it
+    candidate.full_clean()
+    return StudyChange.objects.create(
+        study=current,
+        previous=previous,
+        proposed=proposed,
+        reason=reason[:300],
+        proposed_by=by,
+        proposed_at=now or timezone.now(),
+    )
+
+
+def _row(study):
+    return {field.attname: getattr(study, field.attname) for field in Study._meta.concrete_fields}
+
+
+def accept_change(change, *, by, note="", now=None):
+    """Apply a pending change to the library (a medical reviewer's decision, recorded with
+    who and when) and flag the live articles citing the study for review."""
+    if not by.has_perm(VERIFY_PERMISSION):
+        raise StudyChangeRefused(
+            "Only a medical reviewer can accept a change to a study that articles cite."
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        change = StudyChange.objects.select_for_update().get(pk=change.pk)
+        if not change.is_pending():
+            raise StudyChangeRefused(
+                f"This change was already {change.get_status_display().lower()}."
+            )
+        study = Study.objects.select_for_update().get(pk=change.study_id)
+        now_values = study.reviewed_values()
+        moved = [name for name in change.proposed if now_values[name] != change.previous[name]]
+        if moved:
+            raise StudyChangeRefused(
+                "The study changed after this was proposed ("
+                + ", ".join(moved)
+                + "): reject it and propose again from the current entry."
+            )
+        retracting = change.proposed.get("is_retracted") is True
+        for name, value in change.proposed.items():
+            setattr(study, name, value)
+        study.full_clean()
+        study.save()
+        change.status = StudyChangeStatus.ACCEPTED
+        change.decided_by, change.decided_at, change.decision_note = by, now, note[:300]
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        fields = ", ".join(
+            str(Study._meta.get_field(name).verbose_name) for name in sorted(change.proposed)
+        )
+        flag_articles_citing(
+            study,
+            reason=ReviewFlagReason.STUDY_RETRACTED
+            if retracting
+            else ReviewFlagReason.STUDY_CHANGED,
+            by=by,
+            detail=(
+                f"{study.key} was marked retracted. {study.retraction_note}".strip()
+                if retracting
+                else f"{study.key}: {fields} changed."
+            ),
+            now=now,
+        )
+    return change
+
+
+def reject_change(change, *, by, note="", now=None):
+    """Turn down a pending change; the study stays as it is."""
+    if not by.has_perm(VERIFY_PERMISSION):
+        raise StudyChangeRefused("Only a medical reviewer can reject a change to a study.")
+    with transaction.atomic():
+        change = StudyChange.objects.select_for_update().get(pk=change.pk)
+        if not change.is_pending():
+            raise StudyChangeRefused(
+                f"This change was already {change.get_status_display().lower()}."
+            )
+        change.status = StudyChangeStatus.REJECTED
+        change.decided_by, change.decided_at = by, now or timezone.now()
+        change.decision_note = note[:300]
+        change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return change
+
+
+def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
+    """Mark every live article whose live revision cites `study` as "review due now", and
+    queue an email to each article's reviewer. Returns the new ReviewFlags.
+
+    `reason` is a ReviewFlagReason value; any other text is kept as the detail of an
+    "other" flag. The article's next review date moves to today (the review-due filters and
+    `review_reminders` list it), and the flag stays open until a revision approved after it
+    is published.
+    """
+    now = now or timezone.now()
+    if reason not in ReviewFlagReason.values:
+        reason, detail = ReviewFlagReason.OTHER, (detail or str(reason))
+    today = timezone.localdate(now)
+    with transaction.atomic():
+        citing = Article.objects.published().filter(live_revision__claims__citations__study=study)
+        # PostgreSQL locks no DISTINCT query, so lock the rows found by primary key.
+        articles = list(
+            Article.objects.filter(pk__in=citing.values("pk"))
+            .select_related("live_revision")
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        flags = ReviewFlag.objects.bulk_create(
+            ReviewFlag(
+                article=article,
+                study=study,
+                reason=reason,
+                detail=detail,
+                raised_by=by,
+                raised_at=now,
+            )
+            for article in articles
+        )
+        Article.objects.filter(
+            pk__in=[article.pk for article in articles], next_review_due_on__gt=today
+        ).update(next_review_due_on=today)
+        Article.objects.filter(
+            pk__in=[article.pk for article in articles], next_review_due_on__isnull=True
+        ).update(next_review_due_on=today)
+        for flag in flags:
+            if by is not None:
+                _log(flag, by)
+            queue_notification(flag)
+    return flags
+
+
+def _log(flag, by):
+    """The flag in the article's admin history, beside the workflow steps."""
+    entry = LogEntry.objects.log_actions(
+        user_id=by.pk,
+        queryset=[flag.article],
+        action_flag=CHANGE,
+        change_message=(
+            f"Review due now: {flag.get_reason_display().lower()} ({flag.study.key}). "
+            + flag.detail
+        ).strip(),
+        single_object=True,
+    )
+    LogEntry.objects.filter(pk=entry.pk).update(action_time=flag.raised_at)
+
+
+def queue_notification(flag):
+    """Queue the reviewer's email in the caller's transaction (a savepoint, so a failure to
+    queue never undoes the flag; the flag's `notified_at` then stays empty, visible in the
+    admin)."""
+    try:
+        with transaction.atomic():
+            notify_review_due.enqueue(flag.pk)
+    except Exception:
+        logger.exception("Review flag #%s: could not queue the reviewer's email", flag.pk)
+        return False
+    return True
+
+
+def compose(flag):
+    article = flag.article
+    title = article.live_revision.title if article.live_revision else article.slug
+    link = settings.SITE_URL + reverse("admin:articles_article_review", args=[article.pk])
+    subject = f"Review due now: “{title}”"
+    body = "\n".join(
+        [
+            f"A study cited by “{title}”, which you reviewed, needs your attention.",
+            f"{flag.get_reason_display()}: {flag.detail}".strip(),
+            "",
+            "Patients keep seeing the article as you reviewed it"
+            + (
+                ", with a notice that a study it relies on was retracted."
+                if flag.reason == ReviewFlagReason.STUDY_RETRACTED
+                else "."
+            ),
+            "Please review it again now: open a new revision, check the claims citing this "
+            "study, and approve and publish it.",
+            "",
+            f"Open it in the admin (sign-in needed): {link}",
+        ]
+    )
+    return subject, body
+
+
+@task()
+def notify_review_due(flag_id: int, attempt: int = 1) -> str:
+    """Email the article's reviewer that a flag was raised; once per flag."""
+    flag = ReviewFlag.objects.select_related("article__live_revision", "article__reviewer", "study")
+    flag = flag.filter(pk=flag_id).first()
+    if flag is None:
+        return "gone"
+    reviewer = flag.article.reviewer
+    if reviewer is None or not reviewer.email:
+        logger.warning("Review flag #%s: the article has no reviewer with an email.", flag_id)
+        return "no recipient"
+    # Claim the flag first, so a re-queued task never sends the same email twice.
+    claimed_at = timezone.now()
+    if not ReviewFlag.objects.filter(pk=flag_id, notified_at__isnull=True).update(
+        notified_at=claimed_at
+    ):
+        return "already sent"
+    subject, body = compose(flag)
+    try:
+        send_mail(subject, body, None, [reviewer.email])
+    except Exception:
+        ReviewFlag.objects.filter(pk=flag_id, notified_at=claimed_at).update(notified_at=None)
+        if attempt < MAX_ATTEMPTS:
+            notify_review_due.using(
+                run_after=timezone.now() + timedelta(minutes=2 ** (attempt - 1))
+            ).enqueue(flag_id, attempt + 1)
+        logger.exception("Review flag #%s: email attempt %s failed", flag_id, attempt)
+        raise
+    return "sent"
