@@ -10,66 +10,20 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from .choices import (  # noqa: F401  (re-exported: the rest of the project imports them from here)
+    OUTCOME_RANK,
+    AccessKind,
+    Kind,
+    Level,
+    Operator,
+    Outcome,
+    PreferredContact,
+    QuestionnaireStatus,
+    SubmissionStatus,
+    is_more_urgent,
+)
+
 CLINICAL_STAFF_GROUP = "Clinical staff"
-
-
-class QuestionnaireStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
-    RETIRED = "retired", _("Retired")
-
-
-class Kind(models.TextChoices):
-    YES_NO = "yes_no", _("Yes / no")
-    CHOICE = "choice", _("Single choice")
-    MULTI = "multi", _("Multiple choice")
-    SCALE = "scale", _("0-10 scale")
-    NUMBER = "number", _("Number")
-    SHORT_TEXT = "short_text", _("Short text")
-    LONG_TEXT = "long_text", _("Long text")
-    DATE = "date", _("Date")
-
-
-class Level(models.TextChoices):
-    URGENT = "urgent", _("Urgent: seek medical care now")
-    REVIEW = "review", _("Review: a clinician calls first")
-
-
-class Outcome(models.TextChoices):
-    URGENT = "urgent", _("Urgent")
-    REVIEW = "review", _("Clinician review")
-    ROUTINE = "routine", _("Routine")
-
-
-OUTCOME_RANK = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
-
-
-def is_more_urgent(outcome: str, than: str) -> bool:
-    """Whether `outcome` calls for quicker action than `than` (an empty `than` is least urgent)."""
-    return OUTCOME_RANK[outcome] > OUTCOME_RANK.get(than, -1)
-
-
-class Operator(models.TextChoices):
-    IS = "is", _("answer is")
-    INCLUDES = "includes", _("answers include")
-    AT_LEAST = "at_least", _("number is at least")
-    AT_MOST = "at_most", _("number is at most")
-    AGE_UNDER = "age_under", _("date is less than this many years ago")
-    AGE_OVER = "age_over", _("date is more than this many years ago")
-
-
-class SubmissionStatus(models.TextChoices):
-    NEW = "new", _("New")
-    CONTACTED = "contacted", _("Contacted")
-    BOOKED = "booked", _("Booked")
-    DECLINED = "declined", _("Declined")
-    REFERRED = "referred", _("Referred elsewhere")
-
-
-class PreferredContact(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("Email")
-
 
 YES_NO_OPTIONS = [("yes", _("Yes")), ("no", _("No"))]
 SCALE_RANGE = range(0, 11)
@@ -509,14 +463,6 @@ class SubmissionNote(models.Model):
 
     def __str__(self):
         return f"Note on {self.submission} by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
-
-
-class AccessKind(models.TextChoices):
-    VIEWED = "viewed", _("Viewed")
-    EXPORTED_CSV = "csv", _("Exported as CSV")
-    EXPORTED_FHIR = "fhir", _("Exported as FHIR")
-    LISTED = "listed", _("Opened the list")
-    SEARCHED = "searched", _("Searched")
 
 
 class SubmissionAccess(models.Model):

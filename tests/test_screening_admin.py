@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -363,3 +364,31 @@ def test_a_more_urgent_resend_is_shown_to_staff_and_sorted_with_the_urgent(
     detail = client.get(f"{LIST}{escalated.pk}/change/").content.decode()
     assert "the same form was sent again with changed answers" in detail
     assert "Automatic note" in detail and "automatic" in detail
+
+
+def test_condition_choices_on_a_question_page_are_that_versions_questions(
+    client, questionnaire, clinician
+):
+    draft = questionnaire.clone_as_draft()
+    question = draft.questions.get(key="injury_severe")
+    client.force_login(clinician)
+    html = client.get(f"/admin/screening/question/{question.pk}/change/").content.decode()
+    draft_pks = set(draft.questions.values_list("pk", flat=True))
+
+    def offered(name):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
+        assert select, name
+        return {int(pk) for pk in re.findall(r'<option value="(\d+)"', select.group(0))}
+
+    # "Shown if" and the flag rules' "and also" offer this draft's questions, never v1's.
+    for name in ["shown_if_question", "flag_rules-0-also_question"]:
+        assert offered(name) == draft_pks, name
+
+
+def test_outcome_badges_are_styled_by_class_not_inline(client, submit, clinician):
+    submit(full_name="Urgent Patient", q_bladder_bowel="yes")
+    client.force_login(clinician)
+    html = client.get(LIST).content.decode()
+    assert 'class="outcome-badge outcome-urgent"' in html
+    assert "css/admin-screening.css" in html
+    assert 'style="color' not in html
