@@ -5,16 +5,16 @@ on the server in every ModelAdmin permission hook and in the extra views, whatev
 a user has been granted one by one.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.filters import DateFieldListFilter
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import ClinicDetails
@@ -25,13 +25,12 @@ from .models import (
     AccessKind,
     FlagRule,
     IntakeSubmission,
-    Outcome,
     Question,
     Questionnaire,
     QuestionnaireStatus,
     SubmissionAccess,
     SubmissionNote,
-    SubmissionStatus,
+    clinical_ordering,
 )
 
 
@@ -108,6 +107,36 @@ class SubmissionNoteInline(ClinicalOnly, admin.TabularInline):
         return False
 
 
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assigned to")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Me")), ("nobody", _("Nobody"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("over", _("Longer than the target")), ("all", _("Not handled yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "over":
+            return queryset.overdue()
+        if self.value() == "all":
+            return queryset.waiting()
+        return queryset
+
+
 class NotifiedFilter(admin.SimpleListFilter):
     title = _("staff email")
     parameter_name = "notified"
@@ -129,11 +158,13 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
         "outcome_badge",
         "status",
         "assignee",
-        "age",
+        "waiting",
         "full_name",
     ]
     list_display_links = ["reference", "submitted_at"]
     list_filter = [
+        AssigneeFilter,
+        WaitingFilter,
         "outcome",
         "status",
         ("submitted_at", DateFieldListFilter),
@@ -176,15 +207,9 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
         css = {"all": ["css/admin-screening.css"]}
 
     def get_ordering(self, request):
-        # Urgent submissions that nobody has acted on yet come first, then newest first. A form
-        # resent with answers that were urgent counts as urgent: the patient was told so.
-        urgent = Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT)
-        untouched_urgent = Case(
-            When(urgent, status=SubmissionStatus.NEW, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        return [untouched_urgent.asc(), "-submitted_at", "-pk"]
+        # The queue in clinical order; a form resent with more urgent answers counts as urgent,
+        # as the patient was told so.
+        return clinical_ordering()
 
     def get_readonly_fields(self, request, obj=None):
         names = [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
@@ -276,9 +301,16 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
             {"submission": obj, "escalated": obj.current_outcome() != obj.outcome},
         )
 
-    @admin.display(description=_("age"), ordering="-submitted_at")
-    def age(self, obj):
-        return timesince(obj.submitted_at)
+    @admin.display(description=_("waiting"), ordering="-submitted_at")
+    def waiting(self, obj):
+        return render_to_string(
+            "admin/screening/intakesubmission/_waiting.html",
+            {
+                "submission": obj,
+                "overdue": obj.is_overdue(),
+                "target_hours": settings.INTAKE_TARGET_HOURS[obj.current_outcome()],
+            },
+        )
 
     @admin.display(description=_("flags raised"))
     def flags_raised(self, obj):

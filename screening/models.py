@@ -1,11 +1,12 @@
 """The intake questionnaire (versioned data), its flag rules, and patients' submissions."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -350,9 +351,56 @@ class FlagRule(models.Model):
             raise ValidationError(errors)
 
 
+def target_wait(outcome: str) -> timedelta:
+    """How long a form with this outcome may wait for staff, from INTAKE_TARGET_HOURS."""
+    return timedelta(hours=settings.INTAKE_TARGET_HOURS[outcome])
+
+
+def current_outcome_expression():
+    """SQL for IntakeSubmission.current_outcome(): a more urgent resend counts."""
+    return Case(
+        When(Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT), then=Value(0)),
+        When(Q(outcome=Outcome.REVIEW) | Q(escalated_outcome=Outcome.REVIEW), then=Value(1)),
+        default=Value(2),
+        output_field=models.IntegerField(),
+    )
+
+
+def clinical_ordering() -> list:
+    """Waiting forms first (urgent, then clinician review, then routine, each oldest first: the
+    longest wait at the top), then forms already handled, newest first."""
+    is_waiting = Q(status=SubmissionStatus.NEW)
+    bucket = Case(
+        When(is_waiting, then=current_outcome_expression()),
+        default=Value(3),
+        output_field=models.IntegerField(),
+    )
+    waiting_since = Case(When(is_waiting, then=F("submitted_at")))
+    handled_at = Case(When(~is_waiting, then=F("submitted_at")))
+    return [bucket.asc(), waiting_since.asc(), handled_at.desc(), "pk"]
+
+
 class IntakeSubmissionQuerySet(models.QuerySet):
     def older_than(self, cutoff):
         return self.filter(submitted_at__lt=cutoff)
+
+    def waiting(self):
+        """Forms nobody has acted on yet."""
+        return self.filter(status=SubmissionStatus.NEW)
+
+    def in_clinical_order(self):
+        """The intake queue: see clinical_ordering()."""
+        return self.order_by(*clinical_ordering())
+
+    def overdue(self, now=None):
+        """Waiting forms older than the clinic's target for their (current) outcome."""
+        now = now or timezone.now()
+        current = current_outcome_expression()
+        rank = {Outcome.URGENT: 0, Outcome.REVIEW: 1, Outcome.ROUTINE: 2}
+        late = Q()
+        for outcome, value in rank.items():
+            late |= Q(urgency=value, submitted_at__lt=now - target_wait(outcome))
+        return self.waiting().alias(urgency=current).filter(late)
 
 
 class IntakeSubmission(models.Model):
@@ -446,6 +494,12 @@ class IntakeSubmission(models.Model):
         if self.escalated_outcome and is_more_urgent(self.escalated_outcome, self.outcome):
             return self.escalated_outcome
         return self.outcome
+
+    def is_overdue(self, now=None) -> bool:
+        """Still waiting for staff, for longer than the clinic's target for its outcome."""
+        if self.status != SubmissionStatus.NEW:
+            return False
+        return (now or timezone.now()) - self.submitted_at > target_wait(self.current_outcome())
 
 
 class SubmissionNote(models.Model):

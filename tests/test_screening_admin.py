@@ -131,7 +131,9 @@ def test_assignee_choices_are_clinical_staff_only(
     assert f'value="{non_clinical_staff["author"].pk}"' not in html
 
 
-def test_new_urgent_submissions_come_first_then_newest(client, submit, clinician):
+def test_queue_is_urgent_then_review_then_routine_oldest_first_then_handled(
+    client, submit, clinician
+):
     submit(full_name="Old Urgent", q_bladder_bowel="yes")
     submit(full_name="Routine One")
     submit(full_name="Handled Urgent", q_fever_unwell="yes")
@@ -142,7 +144,44 @@ def test_new_urgent_submissions_come_first_then_newest(client, submit, clinician
     client.force_login(clinician)
     html = client.get(LIST).content.decode()
     order = sorted(["Old Urgent", "Routine One", "Handled Urgent", "Newest Review"], key=html.index)
-    assert order == ["Old Urgent", "Newest Review", "Handled Urgent", "Routine One"]
+    assert order == ["Old Urgent", "Newest Review", "Routine One", "Handled Urgent"]
+
+
+def test_overdue_and_waiting_follow_the_target_for_the_current_outcome(submit, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.INTAKE_TARGET_HOURS = {"urgent": 1, "review": 24, "routine": 24}
+    submit(full_name="Late Urgent", q_bladder_bowel="yes")
+    submit(full_name="Fresh Routine")
+    submit(full_name="Escalated", q_pregnant="yes")
+    submit(full_name="Handled Late", q_fever_unwell="yes")
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    IntakeSubmission.objects.update(submitted_at=two_hours_ago)
+    IntakeSubmission.objects.filter(full_name="Escalated").update(escalated_outcome="urgent")
+    IntakeSubmission.objects.filter(full_name="Handled Late").update(status="booked")
+    overdue = IntakeSubmission.objects.overdue()
+    assert sorted(overdue.values_list("full_name", flat=True)) == ["Escalated", "Late Urgent"]
+    assert [s.is_overdue() for s in IntakeSubmission.objects.order_by("pk")] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_assigned_to_me_filter_shows_only_my_forms(client, submit, clinician, make_staff):
+    submit(full_name="Mine")
+    submit(full_name="Theirs")
+    submit(full_name="Nobodys")
+    IntakeSubmission.objects.filter(full_name="Mine").update(assignee=clinician)
+    IntakeSubmission.objects.filter(full_name="Theirs").update(assignee=make_staff())
+    client.force_login(clinician)
+    mine = client.get(f"{LIST}?assigned=me").content.decode()
+    assert "Mine" in mine and "Theirs" not in mine and "Nobodys" not in mine
+    nobody = client.get(f"{LIST}?assigned=nobody").content.decode()
+    assert "Nobodys" in nobody and "Mine" not in nobody
 
 
 def test_csv_export_is_formula_safe_and_recorded(client, submit, clinician):
