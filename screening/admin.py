@@ -277,7 +277,11 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
 
     @admin.action(description=_("Export selected as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
-        submissions = list(queryset.select_related("questionnaire", "assignee").order_by("pk"))
+        submissions = list(
+            queryset.select_related("questionnaire", "assignee")
+            .prefetch_related("notes__author")
+            .order_by("pk")
+        )
         record_access(request, submissions, AccessKind.EXPORTED_CSV)
         return exports.csv_response(submissions)
 
@@ -285,7 +289,11 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
         description=_("Export selected as FHIR QuestionnaireResponse"), permissions=["export"]
     )
     def export_fhir(self, request, queryset):
-        submissions = list(queryset.select_related("questionnaire").order_by("pk"))
+        submissions = list(
+            queryset.select_related("questionnaire")
+            .prefetch_related("notes__author")
+            .order_by("pk")
+        )
         record_access(request, submissions, AccessKind.EXPORTED_FHIR)
         resources = [fhir.response_resource(submission) for submission in submissions]
         return exports.fhir_response(fhir.bundle(resources), "intake-questionnaire-responses")
