@@ -89,6 +89,7 @@ class SubmissionNoteInline(ClinicalOnly, admin.TabularInline):
     readonly_fields = ["written_by", "created_at"]
     verbose_name = _("staff note")
     verbose_name_plural = _("staff notes (added, never edited)")
+    template = "admin/screening/intakesubmission/notes_inline.html"
 
     @admin.display(description=_("by"))
     def written_by(self, obj):

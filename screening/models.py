@@ -516,7 +516,9 @@ class SubmissionNote(models.Model):
         ordering = ["created_at"]
 
     def __str__(self):
-        return f"Note on {self.submission} by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
+        by = self.author.get_username() if self.author else _("automatic")
+        when = timezone.localtime(self.created_at).strftime("%d/%m/%Y %H:%M")
+        return f"Note on {self.submission} by {by} at {when}"
 
 
 class SubmissionAccess(models.Model):
@@ -553,5 +555,7 @@ class SubmissionAccess(models.Model):
         ]
 
     def __str__(self):
+        who = self.user.get_username() if self.user else _("a deleted user")
         what = self.submission or self.query or _("the list")
-        return f"{self.user} {self.get_kind_display().lower()} {what} at {self.at}"
+        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M")
+        return f"{who}: {self.get_kind_display()} {what} at {when}"

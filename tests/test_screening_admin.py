@@ -433,3 +433,46 @@ def test_outcome_badges_are_styled_by_class_not_inline(client, submit, clinician
     assert 'class="outcome-badge outcome-urgent"' in html
     assert "css/admin-screening.css" in html
     assert 'style="color' not in html
+
+
+def test_notes_read_as_a_list_with_one_labelled_box_and_no_none_in_history(
+    client, submission, clinician
+):
+    from django.contrib.admin.models import LogEntry
+
+    from screening.models import SubmissionNote
+
+    SubmissionNote.objects.create(submission=submission, author=None, text="Automatic: resent.")
+    client.force_login(clinician)
+    url = f"{LIST}{submission.pk}/change/"
+    html = client.get(url).content.decode()
+    assert html.count('<label for="id_notes-') == 1
+    assert '<label for="id_notes-1-text">Add a note</label>' in html
+    assert "__prefix__" not in html
+    assert "Automatic: resent." in html and "<th></th>" not in html
+    response = client.post(
+        url,
+        {
+            "status": "new",
+            "assignee": "",
+            "notes-TOTAL_FORMS": "2",
+            "notes-INITIAL_FORMS": "1",
+            "notes-MIN_NUM_FORMS": "0",
+            "notes-MAX_NUM_FORMS": "1000",
+            "notes-0-id": submission.notes.get().pk,
+            "notes-0-submission": submission.pk,
+            "notes-1-text": "Left a voicemail.",
+            "notes-1-submission": submission.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(submission.notes.values_list("text", flat=True)) == [
+        "Automatic: resent.",
+        "Left a voicemail.",
+    ]
+    history = client.get(f"{LIST}{submission.pk}/history/").content.decode()
+    assert f"by {clinician.username} at" in history
+    assert "None" not in history
+    automatic = submission.notes.get(author=None)
+    assert str(automatic).startswith(f"Note on Intake #{submission.pk} by automatic at ")
+    assert LogEntry.objects.filter(object_id=str(submission.pk)).count() == 1
