@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from screening.models import IntakeSubmission, SubmissionStatus
+from screening.models import IntakeSubmission, SubmissionNote, SubmissionStatus
 from tests.screening_axe import axe_violations
 
 pytest_plugins = ["tests.screening_fixtures"]
@@ -131,6 +131,7 @@ def test_queue_is_readable_on_a_phone(staff_page, queue):
 @pytest.mark.parametrize("where", ["list", "submission"])
 def test_axe_finds_no_violations(staff_page, queue, where):
     urgent = queue["Routine newer"]  # escalated: the page shows every part
+    SubmissionNote.objects.create(submission=urgent, author=None, text="Automatic note.")
     url = LIST if where == "list" else f"{LIST}{urgent.pk}/change/"
     staff_page.goto(staff_page.base_url + url)
     assert axe_violations(staff_page) == []
