@@ -173,6 +173,16 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 INTAKE_NOTIFY_EMAIL = env.str("INTAKE_NOTIFY_EMAIL", default="")
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="10/h")
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# How long a new form may wait for staff, by its outcome, before the queue marks it overdue.
+# Written "urgent=4,review=48,routine=48"; an outcome left out keeps its default.
+INTAKE_TARGET_HOURS = {"urgent": 4, "review": 48, "routine": 48}
+for _outcome, _hours in env.dict("INTAKE_TARGET_HOURS", default={}).items():
+    if _outcome not in INTAKE_TARGET_HOURS or not _hours.isdigit():
+        raise ImproperlyConfigured(
+            f"INTAKE_TARGET_HOURS: {_outcome}={_hours} is not an outcome (urgent, review, "
+            "routine) with a whole number of hours"
+        )
+    INTAKE_TARGET_HOURS[_outcome] = int(_hours)
 
 # Security: secure by default; a reverse proxy that terminates TLS sets SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)

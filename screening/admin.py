@@ -5,38 +5,33 @@ on the server in every ModelAdmin permission hook and in the extra views, whatev
 a user has been granted one by one.
 """
 
-import csv
-
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.filters import DateFieldListFilter
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, Count, IntegerField, Q, Value, When
-from django.http import Http404, HttpResponse, JsonResponse
+from django.db.models import Count, Q
+from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.timesince import timesince
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clinic.models import ClinicDetails
 
-from . import fhir
+from . import exports, fhir
 from .models import (
     CLINICAL_STAFF_GROUP,
     AccessKind,
     FlagRule,
     IntakeSubmission,
-    Outcome,
     Question,
     Questionnaire,
     QuestionnaireStatus,
     SubmissionAccess,
     SubmissionNote,
-    SubmissionStatus,
+    clinical_ordering,
 )
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def is_clinical_staff(user) -> bool:
@@ -48,12 +43,6 @@ def is_clinical_staff(user) -> bool:
     if not hasattr(user, "_screening_is_clinical"):
         user._screening_is_clinical = user.groups.filter(name=CLINICAL_STAFF_GROUP).exists()
     return user._screening_is_clinical
-
-
-def csv_safe(value) -> str:
-    """Neutralise text a spreadsheet would run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def record_access(request, submissions, kind) -> None:
@@ -100,6 +89,7 @@ class SubmissionNoteInline(ClinicalOnly, admin.TabularInline):
     readonly_fields = ["written_by", "created_at"]
     verbose_name = _("staff note")
     verbose_name_plural = _("staff notes (added, never edited)")
+    template = "admin/screening/intakesubmission/notes_inline.html"
 
     @admin.display(description=_("by"))
     def written_by(self, obj):
@@ -116,6 +106,36 @@ class SubmissionNoteInline(ClinicalOnly, admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = _("assigned to")
+    parameter_name = "assigned"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Me")), ("nobody", _("Nobody"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.filter(assignee=request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = _("waiting")
+    parameter_name = "waiting"
+
+    def lookups(self, request, model_admin):
+        return [("over", _("Longer than the target")), ("all", _("Not handled yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "over":
+            return queryset.overdue()
+        if self.value() == "all":
+            return queryset.waiting()
+        return queryset
 
 
 class NotifiedFilter(admin.SimpleListFilter):
@@ -139,11 +159,13 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
         "outcome_badge",
         "status",
         "assignee",
-        "age",
+        "waiting",
         "full_name",
     ]
     list_display_links = ["reference", "submitted_at"]
     list_filter = [
+        AssigneeFilter,
+        WaitingFilter,
         "outcome",
         "status",
         ("submitted_at", DateFieldListFilter),
@@ -182,16 +204,13 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     ]
     editable_fields = {"status", "assignee"}
 
+    class Media:
+        css = {"all": ["css/admin-screening.css"]}
+
     def get_ordering(self, request):
-        # Urgent submissions that nobody has acted on yet come first, then newest first. A form
-        # resent with answers that were urgent counts as urgent: the patient was told so.
-        urgent = Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT)
-        untouched_urgent = Case(
-            When(urgent, status=SubmissionStatus.NEW, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        return [untouched_urgent.asc(), "-submitted_at", "-pk"]
+        # The queue in clinical order; a form resent with more urgent answers counts as urgent,
+        # as the patient was told so.
+        return clinical_ordering()
 
     def get_readonly_fields(self, request, obj=None):
         names = [field for fieldset in self.fieldsets for field in fieldset[1]["fields"]]
@@ -253,64 +272,32 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
         if submission is None:
             raise Http404("No such submission")
         record_access(request, [submission], AccessKind.EXPORTED_FHIR)
-        return fhir_download(
+        return exports.fhir_response(
             fhir.response_resource(submission), f"intake-{submission.pk}-questionnaire-response"
         )
 
     @admin.action(description=_("Export selected as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
-        submissions = list(queryset.select_related("questionnaire", "assignee").order_by("pk"))
+        submissions = list(
+            queryset.select_related("questionnaire", "assignee")
+            .prefetch_related("notes__author")
+            .order_by("pk")
+        )
         record_access(request, submissions, AccessKind.EXPORTED_CSV)
-        keys: dict[str, str] = {}
-        for submission in submissions:
-            for answer in submission.answers:
-                keys.setdefault(answer["key"], answer["question"])
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="intake-{stamp}.csv"'
-        response["Cache-Control"] = "no-store"
-        writer = csv.writer(response)
-        fixed = [
-            "reference",
-            "submitted_at",
-            "questionnaire_version",
-            "outcome",
-            "status",
-            "assignee",
-            "full_name",
-            "email",
-            "phone",
-            "preferred_contact",
-            "flags",
-        ]
-        writer.writerow(fixed + list(keys))
-        for submission in submissions:
-            answers = {answer["key"]: answer["display"] for answer in submission.answers}
-            row = [
-                submission.pk,
-                timezone.localtime(submission.submitted_at).isoformat(),
-                submission.questionnaire.version,
-                submission.outcome,
-                submission.status,
-                submission.assignee.get_username() if submission.assignee else "",
-                submission.full_name,
-                submission.email,
-                submission.phone,
-                submission.preferred_contact,
-                "; ".join(f"{flag['level']}: {flag['key']}" for flag in submission.flags),
-                *(answers.get(key, "") for key in keys),
-            ]
-            writer.writerow([csv_safe(cell) for cell in row])
-        return response
+        return exports.csv_response(submissions)
 
     @admin.action(
         description=_("Export selected as FHIR QuestionnaireResponse"), permissions=["export"]
     )
     def export_fhir(self, request, queryset):
-        submissions = list(queryset.select_related("questionnaire").order_by("pk"))
+        submissions = list(
+            queryset.select_related("questionnaire")
+            .prefetch_related("notes__author")
+            .order_by("pk")
+        )
         record_access(request, submissions, AccessKind.EXPORTED_FHIR)
         resources = [fhir.response_resource(submission) for submission in submissions]
-        return fhir_download(fhir.bundle(resources), "intake-questionnaire-responses")
+        return exports.fhir_response(fhir.bundle(resources), "intake-questionnaire-responses")
 
     @admin.display(description=_("ref"), ordering="pk")
     def reference(self, obj):
@@ -318,99 +305,47 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
 
     @admin.display(description=_("outcome"), ordering="outcome")
     def outcome_badge(self, obj):
-        colours = {
-            Outcome.URGENT: ("#8a1116", "#fdecec"),
-            Outcome.REVIEW: ("#6b3a00", "#fff4e5"),
-            Outcome.ROUTINE: ("#14532d", "#e9f6ee"),
-        }
-        badge = (
-            '<strong style="color:{};background:{};padding:0 .4em;border-radius:3px">{}</strong>'
+        return render_to_string(
+            "admin/screening/intakesubmission/_outcome_badge.html",
+            {"submission": obj, "escalated": obj.current_outcome() != obj.outcome},
         )
-        html = format_html(badge, *colours[obj.outcome], obj.get_outcome_display())
-        if obj.current_outcome() != obj.outcome:
-            html += format_html(
-                ' → <span title="{}">' + badge + "</span>",
-                _("A later attempt with the same form gave this outcome"),
-                *colours[obj.escalated_outcome],
-                _("%(outcome)s on resending") % {"outcome": obj.get_escalated_outcome_display()},
-            )
-        return html
 
-    @admin.display(description=_("age"), ordering="-submitted_at")
-    def age(self, obj):
-        return timesince(obj.submitted_at)
+    @admin.display(description=_("waiting"), ordering="-submitted_at")
+    def waiting(self, obj):
+        return render_to_string(
+            "admin/screening/intakesubmission/_waiting.html",
+            {
+                "submission": obj,
+                "overdue": obj.is_overdue(),
+                "target_hours": settings.INTAKE_TARGET_HOURS[obj.current_outcome()],
+            },
+        )
 
     @admin.display(description=_("flags raised"))
     def flags_raised(self, obj):
-        if not obj.flags:
-            return _("None")
-        labels = {answer["key"]: answer["question"] for answer in obj.answers}
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li><strong>{}</strong>: {}<br><small>{}</small></li>",
-                (
-                    (
-                        flag["level"].upper(),
-                        labels.get(flag["key"], flag["key"]),
-                        flag["explanation"],
-                    )
-                    for flag in obj.flags
-                ),
-            ),
+        return render_to_string(
+            "admin/screening/intakesubmission/_flags.html",
+            {"flags": labelled_flags(obj, obj.flags), "empty": _("None")},
         )
 
     @admin.display(description=_("later attempt"))
     def later_attempt(self, obj):
-        if obj.current_outcome() == obj.outcome:
-            return _("None more urgent")
-        labels = {answer["key"]: answer["question"] for answer in obj.answers}
-        return format_html(
-            "<p><strong>{}</strong></p><ul>{}</ul>",
-            _(
-                "On %(when)s the same form was sent again with changed answers that gave "
-                "“%(outcome)s”. The patient was shown that advice and asked to call the clinic "
-                "to update their answers. Nothing else was stored: the changed answers are in "
-                "the staff notes."
-            )
-            % {
-                "when": timezone.localtime(obj.escalated_at).strftime("%d/%m/%Y %H:%M"),
-                "outcome": obj.get_escalated_outcome_display(),
+        escalated = obj.current_outcome() != obj.outcome
+        return render_to_string(
+            "admin/screening/intakesubmission/_later_attempt.html",
+            {
+                "submission": obj,
+                "escalated": escalated,
+                "flags": labelled_flags(obj, obj.escalated_flags, explain=False),
             },
-            format_html_join(
-                "",
-                "<li><strong>{}</strong>: {}</li>",
-                (
-                    (flag["level"].upper(), labels.get(flag["key"], flag["key"]))
-                    for flag in obj.escalated_flags
-                ),
-            ),
         )
 
     @admin.display(description=_("answers"))
     def answers_table(self, obj):
         flagged = {flag["key"] for flag in obj.flags}
-        rows = format_html_join(
-            "",
-            "<tr><td>{}</td><th scope='row'>{}</th><td>{}{}</td></tr>",
-            (
-                (
-                    answer["section"],
-                    answer["question"],
-                    answer["display"],
-                    format_html(" <strong>{}</strong>", "⚑") if answer["key"] in flagged else "",
-                )
-                for answer in obj.answers
-            ),
-        )
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            _("Section"),
-            _("Question as asked"),
-            _("Answer"),
-            rows,
+        answers = [{**answer, "flagged": answer["key"] in flagged} for answer in obj.answers]
+        return render_to_string(
+            "admin/screening/intakesubmission/_answers_table.html", {"answers": answers}
         )
 
     @admin.display(description=_("downloads"))
@@ -425,33 +360,23 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
 
     @admin.display(description=_("who has opened or exported this"))
     def access_log(self, obj):
-        accesses = obj.accesses.select_related("user")[:200]
-        if not accesses:
-            return _("Nobody yet")
-        return format_html(
-            "<ul>{}</ul>",
-            format_html_join(
-                "",
-                "<li>{}: {} ({})</li>",
-                (
-                    (
-                        timezone.localtime(access.at).strftime("%d/%m/%Y %H:%M:%S"),
-                        access.user.get_username() if access.user else _("deleted user"),
-                        access.get_kind_display(),
-                    )
-                    for access in accesses
-                ),
-            ),
+        return render_to_string(
+            "admin/screening/intakesubmission/_access_log.html",
+            {"accesses": obj.accesses.select_related("user")[:200]},
         )
 
 
-def fhir_download(resource: dict, filename: str) -> JsonResponse:
-    response = JsonResponse(
-        resource, content_type="application/fhir+json", json_dumps_params={"indent": 2}
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.json"'
-    response["Cache-Control"] = "no-store"
-    return response
+def labelled_flags(submission, flags, *, explain=True) -> list[dict]:
+    """The flags with each question's wording as asked, for the templates."""
+    labels = {answer["key"]: answer["question"] for answer in submission.answers}
+    return [
+        {
+            "level": flag["level"],
+            "question": labels.get(flag["key"], flag["key"]),
+            "explanation": flag.get("explanation", "") if explain else "",
+        }
+        for flag in flags
+    ]
 
 
 @admin.register(SubmissionAccess)
@@ -576,7 +501,7 @@ class QuestionnaireAdmin(DraftOnly, admin.ModelAdmin):
     def export_fhir(self, request, queryset):
         name = ClinicDetails.load().name
         resources = [fhir.questionnaire_resource(q, name) for q in queryset.order_by("version")]
-        return fhir_download(fhir.bundle(resources), "intake-questionnaires")
+        return exports.fhir_response(fhir.bundle(resources), "intake-questionnaires")
 
     def get_urls(self):
         return [
@@ -595,7 +520,7 @@ class QuestionnaireAdmin(DraftOnly, admin.ModelAdmin):
         if not self.has_view_permission(request, questionnaire):
             raise PermissionDenied
         resource = fhir.questionnaire_resource(questionnaire, ClinicDetails.load().name)
-        return fhir_download(resource, f"intake-questionnaire-v{questionnaire.version}")
+        return exports.fhir_response(resource, f"intake-questionnaire-v{questionnaire.version}")
 
 
 class FlagRuleInline(DraftOnly, admin.StackedInline):
@@ -618,13 +543,17 @@ class FlagRuleInline(DraftOnly, admin.StackedInline):
     def has_add_permission(self, request, obj=None):
         return self.is_draft(obj) and super().has_add_permission(request, obj)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "also_question":
-            parent = getattr(request, "_screening_question", None)
-            kwargs["queryset"] = Question.objects.filter(
-                questionnaire_id=parent.questionnaire_id if parent else None
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_formset(self, request, obj=None, **kwargs):
+        # The "and also" condition may only name a question of the same version as `obj`,
+        # the question whose page this inline is on.
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form.base_fields["also_question"].queryset = same_version_questions(obj)
+        return formset
+
+
+def same_version_questions(question):
+    """The questions of `question`'s version (none for a question not saved yet)."""
+    return Question.objects.filter(questionnaire_id=question.questionnaire_id if question else None)
 
 
 @admin.register(Question)
@@ -641,17 +570,14 @@ class QuestionAdmin(DraftOnly, admin.ModelAdmin):
         return False  # reached from a questionnaire's page
 
     def get_form(self, request, obj=None, **kwargs):
-        request._screening_question = obj
-        return super().get_form(request, obj, **kwargs)
+        form = super().get_form(request, obj, **kwargs)
+        if "shown_if_question" in form.base_fields:
+            form.base_fields["shown_if_question"].queryset = same_version_questions(obj)
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        parent = getattr(request, "_screening_question", None)
         if db_field.name == "questionnaire":
             kwargs["queryset"] = Questionnaire.objects.filter(status=QuestionnaireStatus.DRAFT)
-        elif db_field.name == "shown_if_question":
-            kwargs["queryset"] = Question.objects.filter(
-                questionnaire_id=parent.questionnaire_id if parent else None
-            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_formset(self, request, form, formset, change):

@@ -2,7 +2,13 @@
 `QuestionnaireResponse`, built as plain dicts so any health record system can import them.
 
 The response is built from the answers stored on the submission (the question as asked), so it
-stays faithful to the version the patient answered even after newer versions go live.
+stays faithful to the version the patient answered even after newer versions go live. The triage
+result (the stored outcome, and a more urgent one when a resend raised it) and the staff notes
+have no element of their own in a QuestionnaireResponse, so they travel as extensions defined
+under the clinic's own SITE_URL.
+
+Every resource declares FHIR R4 twice: `meta.profile` names the R4 base definition (4.0.1), and
+the download's media type carries `fhirVersion=4.0`.
 """
 
 from django.conf import settings
@@ -27,6 +33,8 @@ STATUS = {
     QuestionnaireStatus.ACTIVE: "active",
     QuestionnaireStatus.RETIRED: "retired",
 }
+FHIR_VERSION = "4.0.1"
+MEDIA_TYPE = "application/fhir+json; fhirVersion=4.0"
 CONTACT_ITEMS = [
     ("contact.name", "Full name", "string", True),
     ("contact.email", "Email address", "string", False),
@@ -35,7 +43,17 @@ CONTACT_ITEMS = [
 
 
 def canonical_url() -> str:
+    """The questionnaire's canonical URL, under the site's own address (SITE_URL)."""
     return f"{settings.SITE_URL}/fhir/Questionnaire/intake"
+
+
+def extension_url(name: str) -> str:
+    return f"{settings.SITE_URL}/fhir/StructureDefinition/{name}"
+
+
+def r4_meta(resource_type: str) -> dict:
+    """`meta` declaring that the resource follows the FHIR R4 base definition."""
+    return {"profile": [f"http://hl7.org/fhir/StructureDefinition/{resource_type}|{FHIR_VERSION}"]}
 
 
 def section_link_id(heading: str) -> str:
@@ -170,6 +188,7 @@ def questionnaire_resource(questionnaire: Questionnaire, clinic_name: str = "") 
     resource = {
         "resourceType": "Questionnaire",
         "id": f"intake-v{questionnaire.version}",
+        "meta": r4_meta("Questionnaire"),
         "url": canonical_url(),
         "version": str(questionnaire.version),
         "name": "BackPainIntake",
@@ -274,6 +293,8 @@ def response_resource(submission) -> dict:
     return {
         "resourceType": "QuestionnaireResponse",
         "id": str(submission.public_id),
+        "meta": r4_meta("QuestionnaireResponse"),
+        "extension": [triage_extension(submission), *note_extensions(submission)],
         "identifier": {
             "system": f"{settings.SITE_URL}/fhir/intake-submission",
             "value": str(submission.public_id),
@@ -289,9 +310,49 @@ def response_resource(submission) -> dict:
     }
 
 
+def flag_extensions(flags: list[dict]) -> list[dict]:
+    return [{"url": "flag", "valueString": f"{flag['level']}: {flag['key']}"} for flag in flags]
+
+
+def triage_extension(submission) -> dict:
+    """The outcome of the stored answers, the outcome now in force (a more urgent resend raises
+    it), and when a resend raised it, its outcome, time and flags."""
+    parts = [
+        {"url": "outcome", "valueCode": submission.outcome},
+        {"url": "currentOutcome", "valueCode": submission.current_outcome()},
+        *flag_extensions(submission.flags),
+    ]
+    if submission.escalated_outcome:
+        escalation = [
+            {"url": "outcome", "valueCode": submission.escalated_outcome},
+            *flag_extensions(submission.escalated_flags),
+        ]
+        if submission.escalated_at:
+            escalation.insert(
+                1, {"url": "at", "valueDateTime": submission.escalated_at.isoformat()}
+            )
+        parts.append({"url": "escalation", "extension": escalation})
+    return {"url": extension_url("intake-triage"), "extension": parts}
+
+
+def note_extensions(submission) -> list[dict]:
+    """The staff notes, oldest first; an automatic note (a resend's changes) has no author."""
+    extensions = []
+    for note in submission.notes.all():
+        parts = [
+            {"url": "time", "valueDateTime": note.created_at.isoformat()},
+            {"url": "text", "valueString": note.text},
+        ]
+        if note.author is not None:
+            parts.insert(1, {"url": "author", "valueString": note.author.get_username()})
+        extensions.append({"url": extension_url("intake-staff-note"), "extension": parts})
+    return extensions
+
+
 def bundle(resources: list[dict]) -> dict:
     return {
         "resourceType": "Bundle",
+        "meta": r4_meta("Bundle"),
         "type": "collection",
         "entry": [{"resource": resource} for resource in resources],
     }

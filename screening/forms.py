@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import triage
-from .models import Kind, PreferredContact, Question, Questionnaire
+from .models import FlagRule, Kind, Level, Operator, PreferredContact, Question, Questionnaire
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
@@ -66,6 +66,7 @@ class QuestionField:
     question: Question
     field: forms.BoundField
     trigger: Question | None
+    urgent_value: str = ""
 
     @property
     def is_group(self) -> bool:
@@ -121,6 +122,21 @@ class IntakeForm(forms.Form):
         self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
         for question in self.questions:
             self.fields[field_name(question)] = self.field_for(question)
+        urgent_rules = FlagRule.objects.filter(
+            questionnaire=questionnaire, level=Level.URGENT
+        ).values_list("question_id", "operator", "value", "also_question_id")
+        by_pk = {question.pk: question for question in self.questions}
+        # Sections that hold a warning sign (an urgent rule) come first on the page, and a
+        # single answer that is a warning sign by itself shows the urgent advice at once.
+        self.warning_sections = {by_pk[pk].section for pk, *_rest in urgent_rules if pk in by_pk}
+        self.urgent_values = {
+            by_pk[pk].key: value
+            for pk, operator, value, also in urgent_rules
+            if pk in by_pk
+            and operator == Operator.IS
+            and also is None
+            and by_pk[pk].kind in (Kind.YES_NO, Kind.CHOICE)
+        }
 
     @staticmethod
     def field_for(question: Question) -> forms.Field:
@@ -202,11 +218,9 @@ class IntakeForm(forms.Form):
             if question.is_required and not triage.is_answered(value):
                 self.add_error(
                     name,
-                    ValidationError(
-                        _("Answer this question: %(question)s"),
-                        code="required",
-                        params={"question": question.text},
-                    ),
+                    # Short: the field shows it under the question, and the summary at the top
+                    # names the question beside it.
+                    ValidationError(_("Answer this question."), code="required"),
                 )
             elif question.kind == Kind.DATE and value:
                 self.check_date(question, value)
@@ -220,7 +234,7 @@ class IntakeForm(forms.Form):
             self.add_error(
                 "email",
                 ValidationError(
-                    _("Give an email address or a phone number so we can reach you."),
+                    _("Give an email address or a phone number."),
                     code="no_contact",
                 ),
             )
@@ -311,7 +325,10 @@ class IntakeForm(forms.Form):
         groups: list[tuple[str, list[QuestionField]]] = []
         for question in self.questions:
             item = QuestionField(
-                question, self[field_name(question)], by_pk.get(question.shown_if_question_id)
+                question,
+                self[field_name(question)],
+                by_pk.get(question.shown_if_question_id),
+                self.urgent_values.get(question.key, ""),
             )
             if groups and groups[-1][0] == question.section:
                 groups[-1][1].append(item)
@@ -319,19 +336,36 @@ class IntakeForm(forms.Form):
                 groups.append((question.section, [item]))
         return groups
 
+    def sections_before_contact(self):
+        """The warning-sign sections: asked first, so urgent advice is met first."""
+        return [group for group in self.sections() if group[0] in self.warning_sections]
+
+    def sections_after_contact(self):
+        return [group for group in self.sections() if group[0] not in self.warning_sections]
+
+    def names_in_page_order(self) -> list[str]:
+        """Field names in the order the page shows them."""
+        before = [i.field.name for _h, items in self.sections_before_contact() for i in items]
+        after = [i.field.name for _h, items in self.sections_after_contact() for i in items]
+        contact = ["full_name", "email", "phone", "preferred_contact"]
+        return [*before, *contact, *after, "consent_contact", "consent_privacy"]
+
     def page_token(self):
         """The idempotency token to put in the page: kept across error pages, renewed if bad."""
         if not self.is_bound:
             return self.initial["token"]
         return getattr(self, "cleaned_data", {}).get("token") or uuid.uuid4()
 
-    def error_links(self) -> list[tuple[str, str]]:
-        """(anchor id, message) for every error, in page order, for the summary at the top."""
-        links = [("intake-form", str(message)) for message in self.non_field_errors()]
+    def error_links(self) -> list[tuple[str, str, str]]:
+        """(anchor id, field label, message) for every error, in page order, for the summary at
+        the top: it names each field and links to it; the field itself shows the short message.
+        Errors about the whole form have no label."""
+        links = [("intake-form", "", str(message)) for message in self.non_field_errors()]
         if "token" in self.errors or "version" in self.errors:
             links.append(
                 (
                     "intake-form",
+                    "",
                     str(
                         _(
                             "The form was damaged on its way to us. "
@@ -340,13 +374,13 @@ class IntakeForm(forms.Form):
                     ),
                 )
             )
-        for name in self.fields:
-            if name not in self.errors or name in ("token", "version", "website"):
+        for name in self.names_in_page_order():
+            if name not in self.errors:
                 continue
             field = self[name]
             grouped = isinstance(
                 field.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple
             )
             anchor = f"{field.auto_id}_0" if grouped else field.auto_id
-            links.extend((anchor, str(message)) for message in field.errors)
+            links.extend((anchor, str(field.label), str(message)) for message in field.errors)
         return links

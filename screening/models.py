@@ -1,77 +1,32 @@
 """The intake questionnaire (versioned data), its flag rules, and patients' submissions."""
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from clinic import roles
 
+from .choices import (  # noqa: F401  (re-exported: the rest of the project imports them from here)
+    OUTCOME_RANK,
+    AccessKind,
+    Kind,
+    Level,
+    Operator,
+    Outcome,
+    PreferredContact,
+    QuestionnaireStatus,
+    SubmissionStatus,
+    is_more_urgent,
+)
+
 CLINICAL_STAFF_GROUP = roles.CLINICAL_STAFF
-
-
-class QuestionnaireStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")
-    ACTIVE = "active", _("Active")
-    RETIRED = "retired", _("Retired")
-
-
-class Kind(models.TextChoices):
-    YES_NO = "yes_no", _("Yes / no")
-    CHOICE = "choice", _("Single choice")
-    MULTI = "multi", _("Multiple choice")
-    SCALE = "scale", _("0-10 scale")
-    NUMBER = "number", _("Number")
-    SHORT_TEXT = "short_text", _("Short text")
-    LONG_TEXT = "long_text", _("Long text")
-    DATE = "date", _("Date")
-
-
-class Level(models.TextChoices):
-    URGENT = "urgent", _("Urgent: seek medical care now")
-    REVIEW = "review", _("Review: a clinician calls first")
-
-
-class Outcome(models.TextChoices):
-    URGENT = "urgent", _("Urgent")
-    REVIEW = "review", _("Clinician review")
-    ROUTINE = "routine", _("Routine")
-
-
-OUTCOME_RANK = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
-
-
-def is_more_urgent(outcome: str, than: str) -> bool:
-    """Whether `outcome` calls for quicker action than `than` (an empty `than` is least urgent)."""
-    return OUTCOME_RANK[outcome] > OUTCOME_RANK.get(than, -1)
-
-
-class Operator(models.TextChoices):
-    IS = "is", _("answer is")
-    INCLUDES = "includes", _("answers include")
-    AT_LEAST = "at_least", _("number is at least")
-    AT_MOST = "at_most", _("number is at most")
-    AGE_UNDER = "age_under", _("date is less than this many years ago")
-    AGE_OVER = "age_over", _("date is more than this many years ago")
-
-
-class SubmissionStatus(models.TextChoices):
-    NEW = "new", _("New")
-    CONTACTED = "contacted", _("Contacted")
-    BOOKED = "booked", _("Booked")
-    DECLINED = "declined", _("Declined")
-    REFERRED = "referred", _("Referred elsewhere")
-
-
-class PreferredContact(models.TextChoices):
-    PHONE = "phone", _("Phone")
-    EMAIL = "email", _("Email")
-
 
 YES_NO_OPTIONS = [("yes", _("Yes")), ("no", _("No"))]
 SCALE_RANGE = range(0, 11)
@@ -398,9 +353,56 @@ class FlagRule(models.Model):
             raise ValidationError(errors)
 
 
+def target_wait(outcome: str) -> timedelta:
+    """How long a form with this outcome may wait for staff, from INTAKE_TARGET_HOURS."""
+    return timedelta(hours=settings.INTAKE_TARGET_HOURS[outcome])
+
+
+def current_outcome_expression():
+    """SQL for IntakeSubmission.current_outcome(): a more urgent resend counts."""
+    return Case(
+        When(Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT), then=Value(0)),
+        When(Q(outcome=Outcome.REVIEW) | Q(escalated_outcome=Outcome.REVIEW), then=Value(1)),
+        default=Value(2),
+        output_field=models.IntegerField(),
+    )
+
+
+def clinical_ordering() -> list:
+    """Waiting forms first (urgent, then clinician review, then routine, each oldest first: the
+    longest wait at the top), then forms already handled, newest first."""
+    is_waiting = Q(status=SubmissionStatus.NEW)
+    bucket = Case(
+        When(is_waiting, then=current_outcome_expression()),
+        default=Value(3),
+        output_field=models.IntegerField(),
+    )
+    waiting_since = Case(When(is_waiting, then=F("submitted_at")))
+    handled_at = Case(When(~is_waiting, then=F("submitted_at")))
+    return [bucket.asc(), waiting_since.asc(), handled_at.desc(), "pk"]
+
+
 class IntakeSubmissionQuerySet(models.QuerySet):
     def older_than(self, cutoff):
         return self.filter(submitted_at__lt=cutoff)
+
+    def waiting(self):
+        """Forms nobody has acted on yet."""
+        return self.filter(status=SubmissionStatus.NEW)
+
+    def in_clinical_order(self):
+        """The intake queue: see clinical_ordering()."""
+        return self.order_by(*clinical_ordering())
+
+    def overdue(self, now=None):
+        """Waiting forms older than the clinic's target for their (current) outcome."""
+        now = now or timezone.now()
+        current = current_outcome_expression()
+        rank = {Outcome.URGENT: 0, Outcome.REVIEW: 1, Outcome.ROUTINE: 2}
+        late = Q()
+        for outcome, value in rank.items():
+            late |= Q(urgency=value, submitted_at__lt=now - target_wait(outcome))
+        return self.waiting().alias(urgency=current).filter(late)
 
 
 class IntakeSubmission(models.Model):
@@ -495,6 +497,12 @@ class IntakeSubmission(models.Model):
             return self.escalated_outcome
         return self.outcome
 
+    def is_overdue(self, now=None) -> bool:
+        """Still waiting for staff, for longer than the clinic's target for its outcome."""
+        if self.status != SubmissionStatus.NEW:
+            return False
+        return (now or timezone.now()) - self.submitted_at > target_wait(self.current_outcome())
+
 
 class SubmissionNote(models.Model):
     """A staff note on a submission: added, never edited, so the record stays trustworthy."""
@@ -510,15 +518,9 @@ class SubmissionNote(models.Model):
         ordering = ["created_at"]
 
     def __str__(self):
-        return f"Note on {self.submission} by {self.author} at {self.created_at:%Y-%m-%d %H:%M}"
-
-
-class AccessKind(models.TextChoices):
-    VIEWED = "viewed", _("Viewed")
-    EXPORTED_CSV = "csv", _("Exported as CSV")
-    EXPORTED_FHIR = "fhir", _("Exported as FHIR")
-    LISTED = "listed", _("Opened the list")
-    SEARCHED = "searched", _("Searched")
+        by = self.author.get_username() if self.author else _("automatic")
+        when = timezone.localtime(self.created_at).strftime("%d/%m/%Y %H:%M")
+        return f"Note on {self.submission} by {by} at {when}"
 
 
 class SubmissionAccess(models.Model):
@@ -555,5 +557,7 @@ class SubmissionAccess(models.Model):
         ]
 
     def __str__(self):
+        who = self.user.get_username() if self.user else _("a deleted user")
         what = self.submission or self.query or _("the list")
-        return f"{self.user} {self.get_kind_display().lower()} {what} at {self.at}"
+        when = timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M")
+        return f"{who}: {self.get_kind_display()} {what} at {when}"

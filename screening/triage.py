@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from .models import Kind, Level, Operator, Outcome
+from .choices import Kind, Level, Operator, Outcome
 
 
 @dataclass(frozen=True)

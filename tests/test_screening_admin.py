@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -130,7 +131,9 @@ def test_assignee_choices_are_clinical_staff_only(
     assert f'value="{non_clinical_staff["author"].pk}"' not in html
 
 
-def test_new_urgent_submissions_come_first_then_newest(client, submit, clinician):
+def test_queue_is_urgent_then_review_then_routine_oldest_first_then_handled(
+    client, submit, clinician
+):
     submit(full_name="Old Urgent", q_bladder_bowel="yes")
     submit(full_name="Routine One")
     submit(full_name="Handled Urgent", q_fever_unwell="yes")
@@ -141,7 +144,44 @@ def test_new_urgent_submissions_come_first_then_newest(client, submit, clinician
     client.force_login(clinician)
     html = client.get(LIST).content.decode()
     order = sorted(["Old Urgent", "Routine One", "Handled Urgent", "Newest Review"], key=html.index)
-    assert order == ["Old Urgent", "Newest Review", "Handled Urgent", "Routine One"]
+    assert order == ["Old Urgent", "Newest Review", "Routine One", "Handled Urgent"]
+
+
+def test_overdue_and_waiting_follow_the_target_for_the_current_outcome(submit, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.INTAKE_TARGET_HOURS = {"urgent": 1, "review": 24, "routine": 24}
+    submit(full_name="Late Urgent", q_bladder_bowel="yes")
+    submit(full_name="Fresh Routine")
+    submit(full_name="Escalated", q_pregnant="yes")
+    submit(full_name="Handled Late", q_fever_unwell="yes")
+    two_hours_ago = timezone.now() - timedelta(hours=2)
+    IntakeSubmission.objects.update(submitted_at=two_hours_ago)
+    IntakeSubmission.objects.filter(full_name="Escalated").update(escalated_outcome="urgent")
+    IntakeSubmission.objects.filter(full_name="Handled Late").update(status="booked")
+    overdue = IntakeSubmission.objects.overdue()
+    assert sorted(overdue.values_list("full_name", flat=True)) == ["Escalated", "Late Urgent"]
+    assert [s.is_overdue() for s in IntakeSubmission.objects.order_by("pk")] == [
+        True,
+        False,
+        True,
+        False,
+    ]
+
+
+def test_assigned_to_me_filter_shows_only_my_forms(client, submit, clinician, make_staff):
+    submit(full_name="Mine")
+    submit(full_name="Theirs")
+    submit(full_name="Nobodys")
+    IntakeSubmission.objects.filter(full_name="Mine").update(assignee=clinician)
+    IntakeSubmission.objects.filter(full_name="Theirs").update(assignee=make_staff())
+    client.force_login(clinician)
+    mine = client.get(f"{LIST}?assigned=me").content.decode()
+    assert "Mine" in mine and "Theirs" not in mine and "Nobodys" not in mine
+    nobody = client.get(f"{LIST}?assigned=nobody").content.decode()
+    assert "Nobodys" in nobody and "Mine" not in nobody
 
 
 def test_csv_export_is_formula_safe_and_recorded(client, submit, clinician):
@@ -156,7 +196,9 @@ def test_csv_export_is_formula_safe_and_recorded(client, submit, clinician):
     assert len(rows) == 2
     names = {row["full_name"] for row in rows}
     assert names == {'\'=HYPERLINK("http://evil")', "'-2+3"}
-    assert {row["tried_notes"] for row in rows} == {"'@SUM(A1)", "plain"}
+    # Inside a cell, not at its start, where a spreadsheet does not run it.
+    tried = {line for row in rows for line in row["answers"].splitlines() if "tried_notes" in line}
+    assert tried == {"tried_notes: @SUM(A1)", "tried_notes: plain"}
     for row in rows:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@")), cell
@@ -178,7 +220,7 @@ def test_clinical_staff_without_export_permission_cannot_export(client, submissi
 def test_fhir_download_is_recorded(client, submission, clinician):
     client.force_login(clinician)
     response = client.get(f"{LIST}{submission.pk}/fhir/")
-    assert response["Content-Type"] == "application/fhir+json"
+    assert response["Content-Type"] == "application/fhir+json; fhirVersion=4.0"
     assert json.loads(response.content)["resourceType"] == "QuestionnaireResponse"
     assert (
         SubmissionAccess.objects.filter(kind=AccessKind.EXPORTED_FHIR, user=clinician).count() == 1
@@ -363,3 +405,74 @@ def test_a_more_urgent_resend_is_shown_to_staff_and_sorted_with_the_urgent(
     detail = client.get(f"{LIST}{escalated.pk}/change/").content.decode()
     assert "the same form was sent again with changed answers" in detail
     assert "Automatic note" in detail and "automatic" in detail
+
+
+def test_condition_choices_on_a_question_page_are_that_versions_questions(
+    client, questionnaire, clinician
+):
+    draft = questionnaire.clone_as_draft()
+    question = draft.questions.get(key="injury_severe")
+    client.force_login(clinician)
+    html = client.get(f"/admin/screening/question/{question.pk}/change/").content.decode()
+    draft_pks = set(draft.questions.values_list("pk", flat=True))
+
+    def offered(name):
+        select = re.search(rf'<select name="{name}".*?</select>', html, re.S)
+        assert select, name
+        return {int(pk) for pk in re.findall(r'<option value="(\d+)"', select.group(0))}
+
+    # "Shown if" and the flag rules' "and also" offer this draft's questions, never v1's.
+    for name in ["shown_if_question", "flag_rules-0-also_question"]:
+        assert offered(name) == draft_pks, name
+
+
+def test_outcome_badges_are_styled_by_class_not_inline(client, submit, clinician):
+    submit(full_name="Urgent Patient", q_bladder_bowel="yes")
+    client.force_login(clinician)
+    html = client.get(LIST).content.decode()
+    assert 'class="outcome-badge outcome-urgent"' in html
+    assert "css/admin-screening.css" in html
+    assert 'style="color' not in html
+
+
+def test_notes_read_as_a_list_with_one_labelled_box_and_no_none_in_history(
+    client, submission, clinician
+):
+    from django.contrib.admin.models import LogEntry
+
+    from screening.models import SubmissionNote
+
+    SubmissionNote.objects.create(submission=submission, author=None, text="Automatic: resent.")
+    client.force_login(clinician)
+    url = f"{LIST}{submission.pk}/change/"
+    html = client.get(url).content.decode()
+    assert html.count('<label for="id_notes-') == 1
+    assert '<label for="id_notes-1-text">Add a note</label>' in html
+    assert "__prefix__" not in html
+    assert "Automatic: resent." in html and "<th></th>" not in html
+    response = client.post(
+        url,
+        {
+            "status": "new",
+            "assignee": "",
+            "notes-TOTAL_FORMS": "2",
+            "notes-INITIAL_FORMS": "1",
+            "notes-MIN_NUM_FORMS": "0",
+            "notes-MAX_NUM_FORMS": "1000",
+            "notes-0-id": submission.notes.get().pk,
+            "notes-0-submission": submission.pk,
+            "notes-1-text": "Left a voicemail.",
+            "notes-1-submission": submission.pk,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(submission.notes.values_list("text", flat=True)) == [
+        "Automatic: resent.",
+        "Left a voicemail.",
+    ]
+    history = client.get(f"{LIST}{submission.pk}/history/").content.decode()
+    assert f"by {clinician.username} at" in history
+    assert "None" not in history
+    automatic = submission.notes.get(author=None)
+    assert str(automatic).startswith(f"Note on Intake #{submission.pk} by automatic at ")
+    assert LogEntry.objects.filter(object_id=str(submission.pk)).count() == 1

@@ -138,3 +138,40 @@ def test_button_is_usable_again_when_the_page_is_shown_from_the_back_forward_cac
     assert page.is_enabled("button.submit")
     assert page.inner_text("button.submit") == "Send my answers"
     assert IntakeSubmission.objects.count() == 0
+
+
+def test_errors_on_a_phone_are_short_and_the_summary_links_to_each_field(page):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(page.base_url + "/intake/")
+    page.click("button.submit")
+    page.wait_for_selector("#error-summary")
+    fields_in_error = page.locator(".question.has-error").count()
+    links = page.locator("#error-summary li a")
+    assert fields_in_error > 10 and links.count() == fields_in_error
+    line = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.field-error')).lineHeight)"
+    )
+    for wrap in page.locator(".question.has-error").all():
+        message = wrap.locator(".field-error")
+        # One short line under the question, never the question again.
+        assert message.bounding_box()["height"] <= 2 * line, message.inner_text()
+        question = wrap.locator("legend, label").first.inner_text()
+        assert question.split("(optional)")[0].strip() not in message.inner_text()
+    # Each summary link reaches its field.
+    links.nth(3).click()
+    target = links.nth(3).get_attribute("href")[1:]
+    assert page.evaluate("document.activeElement.id") == target
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_warning_sign_answer_shows_urgent_advice_at_once(page):
+    page.goto(page.base_url + "/intake/")
+    first_h2 = page.locator("#intake-form h2").first.inner_text()
+    assert first_h2 == "Warning signs"
+    advice = page.locator("#id_q_saddle_numbness_urgent")
+    assert advice.is_hidden()
+    page.check("input[name=q_saddle_numbness][value=yes]")
+    assert advice.is_visible()
+    assert "urgent care" in advice.inner_text()
+    page.check("input[name=q_saddle_numbness][value=no]")
+    assert advice.is_hidden()

@@ -59,8 +59,9 @@ def test_form_page_renders_every_question_with_a_label(client, questionnaire):
 
 def test_form_page_query_count_is_fixed(client, questionnaire, django_assert_max_num_queries):
     client.get("/intake/")  # warm anything cached per process
-    # The session (it holds the form's token), the questionnaire, its questions, clinic details.
-    with django_assert_max_num_queries(4):
+    # The session (it holds the form's token), the questionnaire, its questions, its urgent
+    # flag rules (warning signs go first, with advice beside them), clinic details.
+    with django_assert_max_num_queries(5):
         client.get("/intake/")
 
 
@@ -110,8 +111,12 @@ def test_missing_required_answers_are_listed_and_typed_answers_kept(client, inta
     assert 'href="#id_full_name"' in summary
     assert 'href="#id_q_pain_now_0"' in summary
     assert 'href="#id_q_bladder_bowel_0"' in summary
-    assert "Answer this question: How strong is the pain right now?" in html
-    assert 'id="id_q_pain_now_error"' in html
+    # The summary names the question and links to it; the field says only what to do.
+    assert '<a href="#id_q_pain_now_0">How strong is the pain right now?</a>' in summary
+    error = re.search(r'<p class="field-error" id="id_q_pain_now_error">(.*?)</p>', html, re.S)
+    assert (
+        error and re.sub(r"<[^>]+>", "", error.group(1)).strip() == "Error: Answer this question."
+    )
     # What the patient typed is still there, escaped.
     assert "Ice packs &amp; heat &lt;b&gt;both&lt;/b&gt;" in html
     assert re.search(r'value="over_12_weeks"[^>]*checked|checked[^>]*value="over_12_weeks"', html)
@@ -329,7 +334,9 @@ def test_contact_needs_email_or_phone_matching_the_preference(client, intake_dat
 def test_conditional_question_is_required_only_when_it_applies(client, intake_data):
     response = client.post("/intake/", intake_data(q_takes_medicines="yes"))
     assert response.status_code == 400
-    assert "Answer this question: Which medicines do you take?" in response.content.decode()
+    html = response.content.decode()
+    assert '<a href="#id_q_medicines_list">Which medicines do you take?</a>' in html
+    assert 'id="id_q_medicines_list_error"' in html
     ok = client.post(
         "/intake/", intake_data(q_takes_medicines="yes", q_medicines_list="Ibuprofen 400mg")
     )
@@ -381,3 +388,26 @@ def test_arbitrary_text_never_crashes_or_stores_broken_data(
         key = field.removeprefix("q_")
         assert answers.get(key, "") == expected
     assert "\x00" not in str(submission.answers) + submission.full_name
+
+
+def test_warning_signs_come_before_contact_details_with_urgent_advice_beside_them(client):
+    html = client.get("/intake/").content.decode()
+    warning = html.index(">Warning signs</h2>")
+    assert warning < html.index('id="section-contact"') < html.index(">About you</h2>")
+    # Each answer that is a warning sign by itself carries the urgent advice beside it.
+    for key in ["bladder_bowel", "saddle_numbness", "leg_weakness", "fever_unwell"]:
+        assert f'id="id_q_{key}_urgent"' in html, key
+    assert 'id="id_q_cancer_history_urgent"' not in html  # a review flag, not urgent
+    urgent_choice = re.search(
+        r'<div class="choice urgent-choice"><input[^>]*name="q_saddle_numbness"[^>]*>', html
+    )
+    assert urgent_choice and 'value="yes"' in urgent_choice.group(0)
+
+
+def test_error_summary_lists_fields_in_page_order(client, intake_data):
+    data = intake_data(full_name="", q_bladder_bowel=None, q_pain_now=None)
+    html = client.post("/intake/", data).content.decode()
+    start = html.index('id="error-summary"')
+    summary = html[start : html.index("</ul>", start)]
+    anchors = re.findall(r'<a href="#([^"]+)">', summary)
+    assert anchors == ["id_q_bladder_bowel_0", "id_full_name", "id_q_pain_now_0"]

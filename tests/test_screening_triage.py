@@ -226,3 +226,41 @@ def test_age_is_counted_in_whole_years():
     assert triage.age_on(date(2000, 6, 2), date(2020, 6, 1)) == 19
     assert triage.age_on(date(2000, 6, 1), date(2020, 6, 1)) == 20
     assert triage.age_on(date(2000, 2, 29), date(2021, 2, 28)) == 20
+
+
+PURE_TRIAGE_SCRIPT = """
+import sys
+from datetime import date
+from types import SimpleNamespace as Q
+
+from screening import triage
+
+question = Q(pk=1, key="saddle", kind="yes_no", position=1, shown_if_question_id=None)
+rule = Q(question_id=1, operator="is", value="yes", also_question_id=None, level="urgent",
+         explanation="Nerves")
+result = triage.evaluate([question], [rule], {"saddle": "yes"}, date(2025, 1, 1))
+assert result.outcome == "urgent", result
+assert "django.conf" not in sys.modules or not __import__("django.conf").conf.settings.configured
+print(result.outcome)
+"""
+
+
+def test_triage_imports_and_runs_without_django_settings(tmp_path):
+    """Like articles/body.py, the triage rules are pure: no settings, no app registry."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    result = subprocess.run(
+        [sys.executable, "-c", PURE_TRIAGE_SCRIPT],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "urgent"
