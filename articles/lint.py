@@ -95,7 +95,10 @@ from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.token import Token
 
-_md = (
+from . import citation_grammar
+from .citation_grammar import HIDDEN_CONTENT_TAGS, sentence_ends
+
+_md = citation_grammar.install(
     MarkdownIt("commonmark", {"html": True})
     .enable(["table", "strikethrough"])
     # Keep escapes and entities as their own tokens so they can be found in the source.
@@ -125,7 +128,7 @@ def uncited_claims(text: str) -> list[Finding]:
         proses = [_Prose(inline, lines) for inline in inlines]
         if kind != "row":
             _check_block(proses[0], kind, scan)
-        elif not any(_MARKER.search(prose.text) for prose in proses):
+        elif not any(_CITE in prose.text for prose in proses):
             # A table row is one statement: its other cells are the context of each cell, and
             # one citation anywhere in the row covers all of it.
             for prose in proses:
@@ -138,6 +141,8 @@ def uncited_claims(text: str) -> list[Finding]:
 
 _WINDOW = 4096  # how far past the cursor a token's source is looked for
 _PLACEHOLDER = "\ufffc"  # stands in for a code span or an autolink inside prose
+_CITE = "\ue000"  # stands in for a well-formed citation marker (see articles.citation_grammar)
+_TAG_NAME = re.compile(r"<(/?)\s*([A-Za-z][A-Za-z0-9-]*)")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -215,48 +220,72 @@ class _Prose:
 
     def _walk(self, tokens: list[Token], *, visible: bool) -> None:
         in_autolink = False
+        hidden_until = ""  # inside <script>...</script> and the like, as the body parser is
         for token in tokens:
             kind = token.type
+            shown = visible and not hidden_until
             if in_autolink:
                 in_autolink = kind != "link_close"
+            elif kind in ("citation", "citation_error"):
+                pos = self._find(token.content)
+                if pos < 0:
+                    continue
+                if shown:
+                    # A malformed marker is plain text: it cites nothing, as in parse().
+                    cited = kind == "citation"
+                    mark = _CITE if cited else token.content
+                    self._emit(mark, pos, pos + len(token.content), verbatim=not cited)
+                self.cursor = pos + len(token.content)
             elif kind == "text":
                 pos = self._find(token.content)
                 if pos < 0:  # not expected; keep the text, with no width in the source
-                    if visible:
+                    if shown:
                         self._emit(token.content, self.cursor, self.cursor, verbatim=False)
                     continue
-                if visible:
+                if shown:
                     self._emit(token.content, pos, pos + len(token.content), verbatim=True)
                 self.cursor = pos + len(token.content)
             elif kind == "text_special":  # an escape or an entity
                 pos = self._find(token.markup)
                 if pos >= 0:
-                    if visible:
+                    if shown:
                         self._emit(token.content, pos, pos + len(token.markup), verbatim=False)
                     self.cursor = pos + len(token.markup)
             elif kind in ("softbreak", "hardbreak"):
                 pos = self._find("\n")
                 if pos >= 0:
-                    if visible:
+                    if shown:
                         self._emit(
                             " " if kind == "softbreak" else "\n", pos, pos + 1, verbatim=False
                         )
                     self.cursor = pos + 1
             elif kind == "code_inline":
                 start, end = self._code_span(token.markup)
-                if visible:
+                if shown:
                     self._emit(_PLACEHOLDER, start, end, verbatim=False)
                 self.cursor = end
             elif kind == "html_inline":
                 pos = self._find(token.content)
                 if pos >= 0:
                     self.cursor = pos + len(token.content)
+                tag = _TAG_NAME.match(token.content)
+                name = tag.group(2).lower() if tag else ""
+                if hidden_until and tag and tag.group(1) and name == hidden_until:
+                    hidden_until = ""
+                elif (
+                    not hidden_until
+                    and tag
+                    and not tag.group(1)
+                    and name in HIDDEN_CONTENT_TAGS
+                    and not token.content.endswith("/>")
+                ):
+                    hidden_until = name
             elif kind == "link_open" and token.info == "auto":
                 in_autolink = True
                 start = self._find("<")
                 end = self.source.find(">", start, start + _WINDOW) if start >= 0 else -1
                 if end >= 0:
-                    if visible:
+                    if shown:
                         self._emit(_PLACEHOLDER, start, end + 1, verbatim=False)
                     self.cursor = end + 1
             elif kind == "link_close":
@@ -310,7 +339,7 @@ def _plain(markdown: str) -> str:
     """The visible words of a piece of inline Markdown."""
     parts = []
     for token in _md.parseInline(markdown)[0].children or []:
-        if token.type in ("text", "text_special", "code_inline"):
+        if token.type in ("text", "text_special", "code_inline", "citation_error"):
             parts.append(token.content)
         elif token.type in ("softbreak", "hardbreak"):
             parts.append(" ")
@@ -324,50 +353,27 @@ def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_MARKER = re.compile(r"\[\s*-?@[A-Za-z0-9_-]+[^\[\]]*\]")
-_TERMINAL = re.compile(r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]|\n")
-_NEXT_CHAR = re.compile(r"\s*(\S)")
-_WORD_BEFORE = re.compile(r"([^\s(\[\"'\u201c\u2018]+)\Z")
-_MARKERS_AFTER = re.compile(r"(?:\s*\[\s*-?@[A-Za-z0-9_-]+[^\[\]]*\])+[.!?]?")
-_ABBREVIATIONS = _word_set(
-    "e.g eg i.e ie al dr mr mrs ms mx prof st vs v approx ca cf dept jr sr mt"
-)
-_NUMBER_ABBREVIATIONS = _word_set("no nos p pp vol fig figs ch tel")
+_MARKERS_AFTER = re.compile(rf"(?:\s*{_CITE})+[.!?]?")
 
 
 def _sentences(text: str) -> Iterator[tuple[int, int]]:
-    """Yield (start, end) of each sentence in `text`, trimmed of surrounding whitespace."""
+    """Yield (start, end) of each sentence in `text`, trimmed of surrounding whitespace.
+
+    Sentence ends are those of `articles.citation_grammar`; markers written just after a full
+    stop (``... back pain. [@key]``) belong to the sentence before them, as in `parse()`.
+    """
     start = 0
-    for match in _TERMINAL.finditer(text):
+    for match in sentence_ends(text):
         end = match.end()
         if end <= start:
             continue  # inside markers already taken into the previous sentence
         if match.group() != "\n":
-            if not _ends_sentence(text, match):
-                continue
             after = _MARKERS_AFTER.match(text, end)
             if after:
                 end = after.end()
         yield from _trimmed(text, start, end)
         start = end
     yield from _trimmed(text, start, len(text))
-
-
-def _ends_sentence(text: str, match: re.Match[str]) -> bool:
-    following = _NEXT_CHAR.match(text, match.end())
-    next_char = following.group(1) if following else ""
-    if next_char.islower():
-        return False
-    if match.group().rstrip("\"'\u2019\u201d\u00bb)]") == ".":
-        before = _WORD_BEFORE.search(text, max(0, match.start() - 24), match.start())
-        word = before.group(1).lower() if before else ""
-        if word in _ABBREVIATIONS:
-            return False
-        if word in _NUMBER_ABBREVIATIONS and next_char.isdigit():
-            return False
-        if len(word) == 1 and word.isalpha() and text[match.start() - 1].isupper():
-            return False  # an initial, as in "J. Smith"
-    return True
 
 
 def _trimmed(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -773,7 +779,7 @@ def _check_block(prose: _Prose, kind: str, scan: _Scan, previous: str | None = N
         scan.uncited_from = len(scan.findings)
     for start, end in _sentences(text):
         sentence = text[start:end]
-        if _MARKER.search(sentence):
+        if _CITE in sentence:
             if _SOURCE_NOTE.match(sentence):
                 pending = scan.findings[scan.uncited_from :]
                 del scan.findings[scan.uncited_from :]
