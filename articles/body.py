@@ -400,7 +400,7 @@ _MESSAGES = {
     ),
     "escaped_marker": (
         '"{marker}" looks like a citation, but the backslash makes it plain text that patients '
-        'would take for one; remove the backslash to cite, or put it in `code` to show it.'
+        "would take for one; remove the backslash to cite, or put it in `code` to show it."
     ),
     "empty_key": (
         'citation marker "{marker}" has an entry without a study key; write each study as '

@@ -161,6 +161,7 @@ _TERMINAL = re.compile(r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002
 _NEXT_CHAR = re.compile(r"\s*(\S)")
 _WORD_BEFORE = re.compile(r"([^\s(\[\"'\u201c\u2018]+)\Z")
 
+
 def _word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 

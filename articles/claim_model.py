@@ -22,6 +22,7 @@ was flagged. Scoring is a dictionary lookup per feature: linear in the sentence'
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -183,7 +184,6 @@ LEXICONS: dict[str, str] = {
 }
 
 
-
 def _split_alternatives(pattern: str) -> list[str]:
     """The top-level alternatives of a regular expression written as ``a|b(?:c|d)|e``."""
     items, depth, start = [], 0, 0
@@ -261,7 +261,7 @@ def features(sentence: str) -> list[str]:
     tokens = _WORD.findall(lowered)
     words = [_stem(word) for word in tokens]
     found = {f"w:{word}" for word in words}
-    found.update(f"b:{a}_{b}" for a, b in zip(words, words[1:], strict=False))
+    found.update(f"b:{a}_{b}" for a, b in itertools.pairwise(words))
     if words:
         found.add(f"first:{words[0]}")
     hits: dict[str, int] = {}

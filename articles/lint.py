@@ -88,7 +88,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -116,10 +116,32 @@ class Finding:
     field: str = "body"  # which part of the article: "title", "summary" or "body"
 
     @property
+    def where(self) -> str:
+        """Where an editor finds the sentence: "Title", "Summary" or "Line N" of the body."""
+        return self.field.capitalize() if self.field != "body" else f"Line {self.line}"
+
+    @property
     def fingerprint(self) -> str:
         """A hash of the sentence's words, ignoring case, punctuation and Markdown markup."""
         words = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", _plain(self.sentence)).casefold())
         return hashlib.sha256(words.strip().encode()).hexdigest()[:16]
+
+
+def article_findings(title: str, summary: str, body: str) -> list[Finding]:
+    """Findings for everything patients read: the title and summary first, then the body.
+
+    The title is judged as a heading (a question or a topic is not a claim); the summary as a
+    paragraph. Their findings have ``field`` "title" or "summary" and count in the publishing
+    gate exactly like the body's.
+    """
+    findings = [replace(f, field="title") for f in uncited_claims("# " + " ".join(title.split()))]
+    findings += [replace(f, field="summary") for f in uncited_claims(summary)]
+    return findings + uncited_claims(body)
+
+
+def revision_findings(revision: Any) -> list[Finding]:
+    """`article_findings` for anything with ``title``, ``summary`` and ``body`` (a revision)."""
+    return article_findings(revision.title, revision.summary, revision.body)
 
 
 def uncited_claims(text: str) -> list[Finding]:
@@ -850,17 +872,24 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
     if probability < claim_model.rule_floor() and not _CONTRAST.search(sentence):
         return None
     verdict = _rule_verdict(sentence, previous)
+    if probability < claim_model.rule_floor():
+        # "Not a cure, but it relieves back pain": judge what follows the last contrast alone.
+        contrasts = list(_CONTRAST.finditer(sentence))
+        clause = sentence[contrasts[-1].end() :] if contrasts else ""
+        clause_verdict = _rule_verdict(clause, previous) if clause.strip() else None
+        if clause_verdict and clause_verdict[0] != "negated":
+            verdict = clause_verdict
+            probability = claim_model.score(clause).probability
     code = verdict[0] if verdict else None
     matched = code is not None and code != "negated"
-    if matched and probability < claim_model.rule_floor() and verdict[2]:
-        # A pattern after "but" ("not a cure, but it relieves back pain"): judge its clause.
-        probability = claim_model.score(sentence[verdict[2] :]).probability
     if probability < (claim_model.rule_floor() if matched else claim_model.threshold()):
         return None
-    if code == "negated" and probability < _SURE_DESPITE_NEGATION:
+    if code == "negated" and (probability < _SURE_DESPITE_NEGATION or _FRAME.search(sentence)):
         return None  # "cannot show that it is safe": the model must be near certain
-    if is_heading and not matched and len(_WORDS.findall(sentence)) < _HEADING_WORDS:
-        return None  # a topic such as "Side effects" asserts nothing
+    if is_heading and not matched and (
+        len(_WORDS.findall(sentence)) < _HEADING_WORDS or probability < _SURE_FOR_HEADING
+    ):
+        return None  # a topic such as "Acupuncture and back pain" asserts nothing
     if matched:
         return code, scored.category, _REASONS[code].format(" ".join(verdict[1].split()))
     because = ", ".join(scored.because) or "its wording"
@@ -871,8 +900,10 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
 # Where a claim pattern matched only under negation or a hedge, 19 of 20 such sentences in the
 # development corpus were not claims.
 _SURE_DESPITE_NEGATION = 0.95
-# A heading shorter than this asserts something only if a claim pattern matches it.
+# Headings and titles are often topics without a verb, which the model (trained on sentences)
+# rates too high: unless a claim pattern matches, one needs this many words and this certainty.
 _HEADING_WORDS = 4
+_SURE_FOR_HEADING = 0.9
 
 _CATEGORY_NAMES = {
     "bodyprocess": "body-process",
@@ -893,7 +924,6 @@ def rule_code(sentence: str) -> str | None:
     """The code of the hand-written rule that matches a sentence on its own, if any."""
     verdict = _rule_verdict(sentence.translate(_QUOTES), "")
     return verdict[0] if verdict else None
-
 
 
 def _rule_verdict(sentence: str, previous: str) -> tuple[str, str, int] | None:

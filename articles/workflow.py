@@ -18,7 +18,7 @@ from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from .body import parse
-from .lint import uncited_claims
+from .lint import revision_findings
 from .models import (
     Article,
     ArticleRevision,
@@ -285,7 +285,7 @@ def open_lint_findings(article, revision=None):
         return []
     dismissed = set(article.lint_dismissals.values_list("fingerprint", flat=True))
     return [
-        finding for finding in uncited_claims(revision.body) if finding.fingerprint not in dismissed
+        finding for finding in revision_findings(revision) if finding.fingerprint not in dismissed
     ]
 
 
@@ -295,7 +295,7 @@ def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None):
         article = _locked(article)
         revision = _revision_under_review(article, by, "dismiss linter warnings")
         finding = next(
-            (f for f in uncited_claims(revision.body) if f.fingerprint == fingerprint), None
+            (f for f in revision_findings(revision) if f.fingerprint == fingerprint), None
         )
         if finding is None:
             raise WorkflowRefused(article, ["That warning is not on the revision under review."])

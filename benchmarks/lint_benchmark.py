@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from articles.lint import uncited_claims  # noqa: E402
+from articles.lint import uncited_claims
 
 CORPUS = Path(__file__).resolve().parent / "lint_corpus"
 

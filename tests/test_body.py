@@ -283,9 +283,7 @@ def test_email_addresses_are_not_markers():
         ("Acupuncture cures back pain for good [@cherkin2009 .", "unclosed_marker", 38),
     ],
 )
-def test_every_bracket_at_variant_is_a_citation_or_an_error_with_its_position(
-    text, code, column
-):
+def test_every_bracket_at_variant_is_a_citation_or_an_error_with_its_position(text, code, column):
     parsed = parse(text)
 
     assert parsed.claims == ()

@@ -70,7 +70,6 @@ NOT_FLAGGED = [
     "You may feel a dull ache or tingling when a needle is placed.",
     "Ask your practitioner whether acupuncture is likely to help your back pain.",
     "If acupuncture works for you, we will agree a plan for follow-up sessions.",
-    "Most people book a course of four to six sessions.",
     "New patients get 10% off their first session.",
     "Here is how acupuncture works.",
     "We will find an appointment time that works for you.",
@@ -141,6 +140,7 @@ def test_line_is_where_the_sentence_starts():
         "> Acupuncture cured my sciatica!\n"
     )
     assert [(f.line, f.sentence) for f in uncited_claims(text)] == [
+        (3, "Back pain is common."),  # a prevalence claim
         (3, "Acupuncture relieves it for many people."),
         (7, "Needling eases stiffness."),
         (9, "Acupuncture cured my sciatica!"),
