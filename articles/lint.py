@@ -144,6 +144,24 @@ def revision_findings(revision: Any) -> list[Finding]:
     return article_findings(revision.title, revision.summary, revision.body)
 
 
+CITED_MARK = "\u27e6@\u27e7"  # how `cited_sentences` shows a well-formed marker: ⟦@⟧
+
+
+def cited_sentences(text: str) -> list[str]:
+    """The prose sentences of a body that the linter treats as cited (they hold a marker),
+    each with its markers shown as ``⟦@⟧``; the property tests compare them with `parse()`."""
+    cited = []
+    lines = _SourceLines(text)
+    for _kind, inlines in _blocks(_md.parse(text)):
+        for inline in inlines:
+            prose = _Prose(inline, lines)
+            for start, end in _sentences(prose.text):
+                sentence = prose.text[start:end]
+                if _CITE in sentence:
+                    cited.append(sentence.replace(_CITE, CITED_MARK))
+    return cited
+
+
 def uncited_claims(text: str) -> list[Finding]:
     """Findings for the sentences of a Markdown body that read like uncited health claims."""
     scan = _Scan()
@@ -391,10 +409,9 @@ def _sentences(text: str) -> Iterator[tuple[int, int]]:
         end = match.end()
         if end <= start:
             continue  # inside markers already taken into the previous sentence
-        if match.group() != "\n":
-            after = _MARKERS_AFTER.match(text, end)
-            if after:
-                end = after.end()
+        after = _MARKERS_AFTER.match(text, end)
+        if after:
+            end = after.end()
         yield from _trimmed(text, start, end)
         start = end
     yield from _trimmed(text, start, len(text))
@@ -893,7 +910,9 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
     if matched:
         return code, scored.category, _REASONS[code].format(" ".join(verdict[1].split()))
     because = ", ".join(scored.because) or "its wording"
-    reason = f"Reads as a {_CATEGORY_NAMES.get(scored.category, 'health')} claim ({because})."
+    kind = _CATEGORY_NAMES.get(scored.category, "health")
+    article = "an" if kind[0] in "aeiou" else "a"
+    reason = f"Reads as {article} {kind} claim ({because})."
     return "health_claim", scored.category, reason
 
 
