@@ -903,8 +903,10 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
         return None
     if code == "negated" and (probability < _SURE_DESPITE_NEGATION or _FRAME.search(sentence)):
         return None  # "cannot show that it is safe": the model must be near certain
-    if is_heading and not matched and (
-        len(_WORDS.findall(sentence)) < _HEADING_WORDS or probability < _SURE_FOR_HEADING
+    if (
+        is_heading
+        and not matched
+        and (len(_WORDS.findall(sentence)) < _HEADING_WORDS or probability < _SURE_FOR_HEADING)
     ):
         return None  # a topic such as "Acupuncture and back pain" asserts nothing
     if matched:

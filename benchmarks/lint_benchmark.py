@@ -77,14 +77,17 @@ def timing(rows: list[dict[str, str]], kilobytes: int) -> None:
         size += len(paragraph) + 2
         i += 6
     body = "\n\n".join(parts)
-    times = []
+    cpu, wall = [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         findings = uncited_claims(body)
-        times.append(time.perf_counter() - started)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
+    # CPU time is the figure to compare with the 1 s budget: on a shared machine the wall
+    # time also counts the time other processes held the CPU.
     print(
         f"time: {len(body) / 1000:.0f} KB body, {len(findings)} findings, "
-        f"{statistics.median(times):.2f} s median of 3"
+        f"{statistics.median(cpu):.2f} s CPU, {statistics.median(wall):.2f} s wall (median of 3)"
     )
 
 
