@@ -7,14 +7,17 @@ Authors mark each health claim with the studies that support it::
 
 A marker is ``[`` then one or more items separated by ``;``, then ``]``. Each item is ``@key``
 optionally followed by ``,`` and a locator (a page, table or figure). Keys are slugs
-(``[A-Za-z0-9_-]+``, like ``Study.key``). ``\\[@key]`` is an escaped, literal bracket, and
-markers in code spans or code blocks are plain code.
+(``[A-Za-z0-9_-]+``, like ``Study.key``). Markers in code spans or code blocks are plain code.
+The grammar of markers and sentences lives in ``articles.citation_grammar``, which the claim
+linter shares, so what the linter treats as cited is exactly what this parser cites.
 
 ``parse()`` is pure: no database, no Django. It returns the sanitised HTML, the claims and every
 problem an author should fix, as ``BodyError`` with one of these codes:
 
 ``unclosed_marker``      ``[@key`` with no ``]`` (a marker cannot contain ``[``)
 ``empty_marker``         ``[@]``: no key at all
+``bad_opening``          something between ``[`` and ``@``: ``[ @key]``, ``[-@key]``
+``escaped_marker``       ``\\[@key]``: the backslash would show patients a fake citation
 ``empty_key``            an entry without a key: ``[@ key]``, ``[@a;; @b]``, ``[@key;]``
 ``missing_at``           an entry without ``@``: ``[@a; b]``
 ``bad_key``              a key with other characters, or text after it without a comma:
@@ -48,15 +51,10 @@ from markdown_it.rules_inline import autolink, image, link
 from markdown_it.rules_inline.state_inline import StateInline
 from markdown_it.token import Token
 
+from . import citation_grammar
+from .citation_grammar import CITATION_TOKENS, HIDDEN_CONTENT_TAGS, OPENING, Cite, sentence_ends
+
 __all__ = ["BodyError", "Cite", "Claim", "ParsedBody", "parse"]
-
-
-@dataclass(frozen=True)
-class Cite:
-    """One study key inside a citation marker, with its optional locator ("" when none)."""
-
-    key: str
-    locator: str
 
 
 @dataclass(frozen=True)
@@ -99,9 +97,6 @@ class ParsedBody:
         return frozenset(self.references)
 
 
-_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_BRACKET = re.compile(r"[\[\]]")
-_KEY_IN_LOCATOR = re.compile(r"(?:^|[\s,])@[A-Za-z0-9_-]")
 _NEWLINE = re.compile(r"\n")
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -109,19 +104,6 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _CONTROL_AND_SPACE = re.compile(r"[\x00-\x20\x7f]+")
 _OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)")
 _CLOSING_TAG = re.compile(r"</\s*([A-Za-z][A-Za-z0-9-]*)")
-# A sentence ends at . ! ? (then any closing quotes or brackets) followed by whitespace, or at a
-# CJK full stop. Single character classes and greedy runs only: no backtracking blow-up.
-_SENTENCE_END = re.compile("[.!?][\"')\\]\u2019\u201d\u00bb]*\\s+|[\u3002\uff01\uff1f]\\s*")
-
-_ABBREVIATIONS = frozenset(
-    {"e.g", "i.e", "eg", "ie", "al", "cf", "vs", "viz", "p", "pp", "fig", "figs", "tab", "approx",
-     "ca", "dr", "mr", "mrs", "ms", "prof", "st", "vol", "ed", "eds", "jr", "sr", "inc", "ltd",
-     "ch", "chap", "sec", "eq", "ref", "refs", "nos", "resp", "incl", "dept", "est"}
-)  # fmt: skip
-# Raw HTML elements whose content is not meant as readable text.
-_HIDDEN_CONTENT_TAGS = frozenset(
-    {"script", "style", "template", "textarea", "iframe", "noscript", "title", "xmp"}
-)
 
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 ALLOWED_TAGS = frozenset(
@@ -177,56 +159,6 @@ def _sanitise(html: str) -> str:
 # Markdown-it extension -----------------------------------------------------------------------
 
 
-def _citation_rule(state: StateInline, silent: bool) -> bool:
-    src, start, end = state.src, state.pos, state.posMax
-    if src[start] != "[" or start + 1 >= end or src[start + 1] != "@":
-        return False
-    bracket = _BRACKET.search(src, start + 2, end)
-    if bracket is None or bracket.group() == "[":
-        key = _KEY.match(src, start + 2, end)
-        stop = key.end() if key else start + 2
-        meta = {"offset": start, "code": "unclosed_marker", "detail": ""}
-    else:
-        stop = bracket.end()
-        meta = {"offset": start, **_parse_marker(src[start + 1 : stop - 1])}
-    if not silent:
-        token = state.push("citation" if "cites" in meta else "citation_error", "", 0)
-        token.content = src[start:stop]
-        token.meta = meta
-    state.pos = stop
-    return True
-
-
-def _parse_marker(inner: str) -> dict:
-    """Parse the inside of ``[...]`` (starting with "@") into cites, or an error code."""
-    if _KEY.search(inner) is None:
-        return {"code": "empty_marker", "detail": ""}
-    cites = []
-    for raw_item in inner.split(";"):
-        item = raw_item.strip()
-        if not item:
-            return {"code": "empty_key", "detail": ""}
-        if item[0] != "@":
-            return {"code": "missing_at", "detail": " ".join(item.split())}
-        key = _KEY.match(item, 1)
-        if key is None:
-            return {"code": "empty_key", "detail": ""}
-        rest = item[key.end() :].lstrip()
-        if rest and rest[0] != ",":
-            bad = " ".join(item[1:].split(",", 1)[0].split())
-            return {"code": "bad_key", "detail": bad}
-        locator = " ".join(rest[1:].split())
-        if _KEY_IN_LOCATOR.search(locator):
-            return {"code": "comma_between_keys", "detail": ""}
-        cites.append(Cite(key=key.group(), locator=locator))
-    seen = set()
-    for cite in cites:
-        if cite.key in seen:
-            return {"code": "duplicate_key", "detail": cite.key}
-        seen.add(cite.key)
-    return {"cites": tuple(cites)}
-
-
 def _record_offset(rule):
     """Wrap a markdown-it inline rule so its link or image token remembers where it started."""
 
@@ -257,7 +189,7 @@ def _build_markdown() -> MarkdownIt:
     # html is on so raw HTML is recognised as tokens, which the walker then drops or strips;
     # with it off, <script> contents would show as text.
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    md.inline.ruler.before("link", "citation", _citation_rule)
+    citation_grammar.install(md)
     md.inline.ruler.at("link", _record_offset(link))
     md.inline.ruler.at("image", _record_offset(image))
     md.inline.ruler.at("autolink", _record_offset(autolink))
@@ -307,18 +239,20 @@ class _Walker:
             if hidden_until and token.nesting == 0:
                 if kind == "html_inline" and _tag_name(_CLOSING_TAG, token) == hidden_until:
                     hidden_until = ""
-                elif kind in ("citation", "citation_error"):
+                elif kind in CITATION_TOKENS:
                     self._error(block, token.meta["offset"], "marker_in_html", token.content)
                 continue
             if kind == "html_inline":
                 name = _tag_name(_OPENING_TAG, token)
-                if name in _HIDDEN_CONTENT_TAGS and not token.content.endswith("/>"):
+                if name in HIDDEN_CONTENT_TAGS and not token.content.endswith("/>"):
                     hidden_until = name
                 continue
             if kind in ("text", "code_inline"):
                 self._text.append(token.content)
-            elif kind in ("softbreak", "hardbreak"):
+            elif kind == "softbreak":
                 self._text.append(" ")
+            elif kind == "hardbreak":
+                self._text.append("\n")  # a hard break ends a sentence, as in the linter
             elif kind == "citation":
                 self._cite(block, token)
             elif kind == "citation_error":
@@ -357,10 +291,10 @@ class _Walker:
         text = "".join(self._text)
         self._text.clear()
         start = 0
-        for match in _SENTENCE_END.finditer(text):
-            # A boundary at the very end means the marker follows a full stop: it supports the
-            # sentence just ended, so keep looking from the previous boundary.
-            if match.end() < len(text) and _ends_sentence(text, match):
+        for match in sentence_ends(text):
+            # A sentence end with nothing after it means the marker follows a full stop: it
+            # supports the sentence just ended, so keep looking from the previous boundary.
+            if text[match.end() :].strip():
                 start = match.end()
         claim = " ".join(text[start:].split()).lstrip(",;:.!?)]} ").rstrip("([{ ")
         return claim if any(char.isalnum() for char in claim) else ""
@@ -374,7 +308,7 @@ class _Walker:
         for child in token.children or []:
             if child.type in ("text", "code_inline"):
                 alt.append(child.content)
-            elif child.type in ("citation", "citation_error"):
+            elif child.type in CITATION_TOKENS:
                 self._error(block, offset, "marker_in_image", child.content)
         if not "".join(alt).strip():
             self._error(block, offset, "image_without_alt", _shorten(src), src)
@@ -389,12 +323,11 @@ class _Walker:
 
     def _html_block(self, block: Token) -> None:
         visible = _blank_comments(block.content)
-        position = visible.find("[@")
-        while position >= 0:
+        for opening in OPENING.finditer(visible):
+            position = opening.start()
             snippet = visible[position : position + 60].split("]", 1)[0].split("\n", 1)[0]
             snippet += "]" if visible.startswith("]", position + len(snippet)) else ""
             self._error(block, position, "marker_in_html", snippet)
-            position = visible.find("[@", position + 2)
         text = nh3.clean(block.content, tags=set()).strip()
         block.content = f"<p>{text}</p>\n" if text else ""
 
@@ -434,20 +367,6 @@ class _Walker:
         return line_index + 1, prefix + offset - start + 1
 
 
-def _ends_sentence(text: str, match: re.Match) -> bool:
-    if text[match.start()] != ".":
-        return True
-    if text[match.end()].islower():
-        return False
-    stop = match.start()
-    begin = stop
-    while begin > 0 and stop - begin < 20 and not text[begin - 1].isspace():
-        begin -= 1
-    word = text[begin:stop].lstrip("([{\"'\u2018\u201c").lower()
-    # Initials ("J. Smith") and one-letter abbreviations ("p. 3") do not end sentences.
-    return word not in _ABBREVIATIONS and not (len(word) == 1 and word.isalpha())
-
-
 def _tag_name(pattern: re.Pattern, token: Token) -> str:
     match = pattern.match(token.content)
     return match.group(1).lower() if match else ""
@@ -475,6 +394,14 @@ def _shorten(text: str, limit: int = 60) -> str:
 _MESSAGES = {
     "unclosed_marker": 'citation marker "{marker}" is not closed with "]".',
     "empty_marker": 'citation marker "{marker}" has no study key; write it as "[@key]".',
+    "bad_opening": (
+        'citation marker "{marker}" has something between "[" and "@"; write it as "[@key]", '
+        "with nothing in between."
+    ),
+    "escaped_marker": (
+        '"{marker}" looks like a citation, but the backslash makes it plain text that patients '
+        "would take for one; remove the backslash to cite, or put it in `code` to show it."
+    ),
     "empty_key": (
         'citation marker "{marker}" has an entry without a study key; write each study as '
         '"@key" with no space after "@", separated by ";", as in "[@a; @b]".'

@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from . import workflow
 from .diff import line_diff
 from .forms import CitationReviewFormSet, ClaimReviewFormSet
-from .lint import uncited_claims
+from .lint import revision_findings
 from .models import (
     Article,
     ArticleRevision,
@@ -179,7 +179,7 @@ class ArticleStaffViewsMixin:
             forms.attach(claims)
         dismissals = list(article.lint_dismissals.select_related("dismissed_by", "revision"))
         dismissed = {dismissal.fingerprint: dismissal for dismissal in dismissals}
-        findings = uncited_claims(revision.body) if revision else []
+        findings = revision_findings(revision) if revision else []
         posted = request.POST if request.method == "POST" else {}
         context = self.staff_context(
             request,
@@ -610,7 +610,7 @@ def dossier_context(article, revision, moment):
         )
     }
     findings = [
-        (finding, dismissals.get(finding.fingerprint)) for finding in uncited_claims(revision.body)
+        (finding, dismissals.get(finding.fingerprint)) for finding in revision_findings(revision)
     ]
     return {
         "revision": ArticleRevision.objects.select_related(

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from .body import ParsedBody, parse
-from .lint import uncited_claims
+from .lint import revision_findings
 from .models import (
     Article,
     ArticleRevision,
@@ -457,7 +457,7 @@ class DismissLintFinding(InReviewStep):
 
 
 def _finding(revision, fingerprint):
-    return next((f for f in uncited_claims(revision.body) if f.fingerprint == fingerprint), None)
+    return next((f for f in revision_findings(revision) if f.fingerprint == fingerprint), None)
 
 
 def open_lint_findings(article, revision=None):
@@ -467,7 +467,7 @@ def open_lint_findings(article, revision=None):
         return []
     dismissed = set(article.lint_dismissals.values_list("fingerprint", flat=True))
     return [
-        finding for finding in uncited_claims(revision.body) if finding.fingerprint not in dismissed
+        finding for finding in revision_findings(revision) if finding.fingerprint not in dismissed
     ]
 
 

@@ -262,12 +262,35 @@ def test_markers_in_code_are_neither_citations_nor_errors():
     assert "<code>[@key]</code>" in parsed.html
 
 
-def test_email_addresses_and_escaped_brackets_are_not_markers():
-    parsed = parse("Write to a@b.com or [a@b.com], or type \\[@key] literally.")
+def test_email_addresses_are_not_markers():
+    parsed = parse("Write to a@b.com or [a@b.com], or type `[@key]` literally.")
 
     assert parsed.claims == ()
     assert parsed.errors == ()
     assert "[@key]" in parsed.html
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "column"),
+    [
+        ("Acupuncture cures back pain for good [ @cherkin2009].", "bad_opening", 38),
+        ("Acupuncture cures back pain for good [-@cherkin2009].", "bad_opening", 38),
+        ("Acupuncture cures back pain for good [ - @cherkin2009].", "bad_opening", 38),
+        ("Acupuncture cures back pain for good [\n@cherkin2009].", "bad_opening", 38),
+        ("Acupuncture cures back pain for good \\[@cherkin2009].", "escaped_marker", 38),
+        ("Acupuncture cures back pain for good \\[ @cherkin2009].", "escaped_marker", 38),
+        ("Acupuncture cures back pain for good [@ cherkin2009].", "empty_key", 38),
+        ("Acupuncture cures back pain for good [@cherkin2009 .", "unclosed_marker", 38),
+    ],
+)
+def test_every_bracket_at_variant_is_a_citation_or_an_error_with_its_position(text, code, column):
+    parsed = parse(text)
+
+    assert parsed.claims == ()
+    assert [(error.code, error.line, error.column) for error in parsed.errors] == [
+        (code, 1, column)
+    ]
+    assert "Line 1: " in parsed.errors[0].message
 
 
 def test_marker_inside_raw_html_block_is_reported_but_not_in_a_comment():

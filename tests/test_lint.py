@@ -1,11 +1,11 @@
 import re
-import time
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from articles.lint import Finding, uncited_claims
+from articles import lint
+from articles.lint import Finding, article_findings, uncited_claims
 
 FLAGGED = [
     ("Acupuncture relieves long-standing low back pain.", "efficacy_word"),
@@ -70,7 +70,6 @@ NOT_FLAGGED = [
     "You may feel a dull ache or tingling when a needle is placed.",
     "Ask your practitioner whether acupuncture is likely to help your back pain.",
     "If acupuncture works for you, we will agree a plan for follow-up sessions.",
-    "Most people book a course of four to six sessions.",
     "New patients get 10% off their first session.",
     "Here is how acupuncture works.",
     "We will find an appointment time that works for you.",
@@ -87,6 +86,49 @@ NOT_FLAGGED = [
     "In a 2009 trial, needling reduced back pain more than usual care [@cherkin2009].",
     "Dr. Patel et al. found that acupuncture eased back pain in 600 adults [@patel2015].",
 ]
+
+
+# Claims the issue-7 linter judges by what they assert rather than by a fixed phrase.
+ASSERTIONS = [
+    ("Needling sets off a release of the body's own pain-killing chemicals.", "mechanism"),
+    ("A tight lower back pulls the pelvis out of line and strains the knees.", "bodyprocess"),
+    ("For a stiff neck, chiropractic does far more good than painkillers.", "comparison"),
+    ("Most patients need around six weekly visits before the pain settles.", "prognosis"),
+    ("After two visits with Anna my shoulder moves freely again.", "testimonial"),
+    ("Needling the wrist clears blocked qi and rebalances the meridians.", "tradition"),
+    ("Fire cupping is a very safe procedure with no chance of burns.", "safety"),
+]
+
+NOT_ASSERTIONS = [
+    "We see many patients with lower back pain.",
+    "Our osteopath will ask about your health and watch how you move.",
+    "A half-hour massage costs \u00a345, and gift vouchers are available.",
+    "Some people find cupping relaxing, although the evidence is limited and mixed.",
+    "This website gives general information and is not medical advice.",
+    "Could acupuncture help your headaches?",
+]
+
+
+@pytest.mark.parametrize(("sentence", "category"), ASSERTIONS)
+def test_flags_what_a_sentence_asserts_with_its_category(sentence, category):
+    [finding] = uncited_claims(sentence)
+    assert finding.category == category
+    assert finding.reason
+
+
+@pytest.mark.parametrize("sentence", NOT_ASSERTIONS)
+def test_leaves_questions_logistics_hedges_and_disclaimers_alone(sentence):
+    assert uncited_claims(sentence) == []
+
+
+def test_titles_and_summaries_are_linted_as_well_as_the_body():
+    findings = article_findings(
+        "Acupuncture cures sciatica for good",
+        "Needling releases endorphins that switch off back pain.",
+        "Book online.",
+    )
+    assert [(f.field, f.where) for f in findings] == [("title", "Title"), ("summary", "Summary")]
+    assert article_findings("Does acupuncture help back pain?", "What the trials found.", "") == []
 
 
 @pytest.mark.parametrize(("sentence", "code"), FLAGGED)
@@ -141,6 +183,7 @@ def test_line_is_where_the_sentence_starts():
         "> Acupuncture cured my sciatica!\n"
     )
     assert [(f.line, f.sentence) for f in uncited_claims(text)] == [
+        (3, "Back pain is common."),  # a prevalence claim
         (3, "Acupuncture relieves it for many people."),
         (7, "Needling eases stiffness."),
         (9, "Acupuncture cured my sciatica!"),
@@ -292,7 +335,9 @@ def test_finding_is_frozen():
         finding.line = 2  # type: ignore[misc]
 
 
-def test_250_kb_body_is_fast():
+def test_work_grows_linearly_with_the_body(monkeypatch):
+    # Counting the sentences scored and the patterns tried, not timing: the benchmark
+    # (benchmarks/lint_benchmark.py) measures the time for 250 KB.
     paragraph = (
         "Acupuncture relieves back pain for many people. Most people feel better after "
         "three sessions [@cherkin2009]. Book an appointment online, e.g. on a weekday. "
@@ -300,14 +345,28 @@ def test_250_kb_body_is_fast():
         "| Treatment | Result |\n|---|---|\n| Acupuncture | 45% less pain |\n\n"
         "- Needling eases stiffness.\n- Call us on 0161 496 0000.\n\n"
     )
-    text = paragraph * (250_000 // len(paragraph) + 1)
-    one_paragraph = text.replace("\n", " ")
-    assert len(text) >= 250_000
-    for body in (text, one_paragraph):
-        started = time.perf_counter()
-        findings = uncited_claims(body)
-        assert time.perf_counter() - started < 5
-        assert len(findings) > 1000
+    calls = {"score": 0, "patterns": 0}
+    score, verdict = lint.claim_model.score, lint._rule_verdict
+
+    def counting_score(sentence):
+        calls["score"] += 1
+        return score(sentence)
+
+    def counting_verdict(sentence, previous):
+        calls["patterns"] += 1
+        return verdict(sentence, previous)
+
+    monkeypatch.setattr(lint.claim_model, "score", counting_score)
+    monkeypatch.setattr(lint, "_rule_verdict", counting_verdict)
+    counts = []
+    for copies in (50, 200):
+        calls.update(score=0, patterns=0)
+        findings = uncited_claims(paragraph * copies)
+        counts.append((calls["score"], calls["patterns"], len(findings)))
+    (small_scores, small_patterns, small_findings), (scores, patterns, found) = counts
+    assert small_findings > 0
+    assert scores <= 4 * small_scores + 4 and patterns <= 4 * small_patterns + 4
+    assert found == 4 * small_findings
 
 
 # -- Properties ---------------------------------------------------------------------------------
