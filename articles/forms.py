@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .body import parse
+from .citation_grammar import OPENING
 from .certainty import ANY_KIND, WORDINGS, facts_of, wording_choices
 from .diff import line_diff
 from .models import (
@@ -34,6 +35,21 @@ def citation_errors(parsed):
             )
         )
     return errors
+
+
+def refuse_markers(text: str, where: str) -> str:
+    """Titles and summaries are shown as plain text, so a citation marker there would reach
+    patients as bracket text that only looks like a reference: refuse it."""
+    if OPENING.search(text):
+        raise ValidationError(
+            _(
+                "Citation markers work only in the body; the %(where)s is shown as plain text. "
+                "Move the claim and its marker into the body, or reword the %(where)s."
+            )
+            % {"where": where},
+            code="marker_outside_body",
+        )
+    return text
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -66,6 +82,12 @@ class ArticleAdminForm(forms.ModelForm):
         self.initial["base_version"] = self.instance.version if self.instance.pk else 0
         self.parsed = None
         self.conflict = None
+
+    def clean_title(self):
+        return refuse_markers(self.cleaned_data["title"], _("title"))
+
+    def clean_summary(self):
+        return refuse_markers(self.cleaned_data["summary"], _("summary"))
 
     def clean_body(self):
         body = self.cleaned_data["body"].replace("\r\n", "\n").replace("\x00", "")

@@ -243,3 +243,25 @@ def test_only_reviewers_change_what_patients_read_about_a_study(client, make_use
     client.post(url, {**form, "finding": "A fair finding.", "is_retracted": ""})
     study.refresh_from_db()
     assert not study.is_retracted and study.finding == "A fair finding."
+
+
+@pytest.mark.parametrize("field", ["title", "summary"])
+@pytest.mark.parametrize("marker", ["[@cherkin2009]", "[ @cherkin2009]", "[-@cherkin2009]"])
+def test_citation_marker_in_title_or_summary_is_refused(
+    client, superuser, make_study, field, marker
+):
+    make_study("cherkin2009")
+    client.force_login(superuser)
+    typed = f"Acupuncture cures back pain {marker}"
+    response = client.post(
+        reverse("admin:articles_article_add"),
+        article_form(**{field: typed}, author=superuser.pk),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors[field]
+    assert errors == [
+        f"Citation markers work only in the body; the {field} is shown as plain text. "
+        f"Move the claim and its marker into the body, or reword the {field}."
+    ]
+    assert typed in response.content.decode()  # the author's text is kept
+    assert not Article.objects.exists()
