@@ -32,6 +32,7 @@ from .models import (
     Verdict,
     claim_text_hash,
 )
+from .signals import live_revision_changed
 
 REVIEW_INTERVAL = timedelta(days=365)
 
@@ -498,6 +499,7 @@ def publish(article, *, by, now=None):
         article.next_review_due_on = revision.next_review_due_on
         article.version += 1
         article.save()
+        live_revision_changed.send(sender=Article, article=article)
         _log(article, by, f"Published revision {revision.number}.", now)
     return article
 
@@ -521,6 +523,7 @@ def unpublish(article, *, by, now=None):
         # Otherwise a newer draft keeps its own place in the workflow (draft, in review…).
         article.version += 1
         article.save()
+        live_revision_changed.send(sender=Article, article=article)
         _log(article, by, f"Unpublished revision {live.number}.", now)
     return article
 

@@ -41,9 +41,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",
     "clinic",
     "articles",
     "screening",
+    "search",
     "django_tasks_db",
 ]
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("feed/", LatestArticlesFeed(), name="feed"),
     path("admin/", admin.site.urls),
     path("intake/", include("screening.urls")),
+    path("search/", include("search.urls")),
     path("", include("articles.urls")),
 ]
 
