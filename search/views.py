@@ -6,7 +6,8 @@ from django.views.generic import TemplateView
 from .engines import Results
 from .text import MAX_QUERY_LENGTH, Query
 
-RESULTS_PER_PAGE = 20
+# Ten results a page keep the page short on a phone and the snippets (the costly part) few.
+RESULTS_PER_PAGE = 10
 
 
 class SearchView(TemplateView):
