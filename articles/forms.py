@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from .body import parse
-from .citation_grammar import OPENING
 from .certainty import ANY_KIND, WORDINGS, facts_of, wording_choices
+from .citation_grammar import OPENING
 from .diff import line_diff
 from .models import (
     Article,

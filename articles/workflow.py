@@ -39,6 +39,7 @@ from .models import (
     Verdict,
     claim_text_hash,
 )
+from .signals import live_revision_changed
 
 REVIEW_INTERVAL = timedelta(days=365)
 WORDING_MAX_LENGTH = Claim._meta.get_field("certainty_wording").max_length
@@ -98,6 +99,8 @@ class Step:
     label: str
     permission: str  # codename in the articles app
     doing: str  # completes "You do not have permission to …"
+    # Whether the step changes which text patients see (search index, page cache).
+    changes_live_text: bool = False
 
     def check(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
         """Every reason `user` cannot take this step on `article` now (empty: go ahead)."""
@@ -142,6 +145,9 @@ class Step:
             locked.save()
             if message:
                 _log(locked, by, message, now)
+            if self.changes_live_text:
+                # Inside the transaction: the search index moves with the live text.
+                live_revision_changed.send(sender=Article, article=locked)
         for field in Article._meta.concrete_fields:
             setattr(article, field.attname, getattr(locked, field.attname))
         return article
@@ -658,6 +664,7 @@ class Publish(Step):
     """Make the approved revision live, exactly as approved; the old live one retires."""
 
     name, label = "publish", "Publish"
+    changes_live_text = True
     permission, doing = "publish_article", "publish articles"
 
     def state_problems(self, article):
@@ -711,6 +718,7 @@ class Unpublish(Step):
     """Take the article off the public site; its revisions stay on record."""
 
     name, label = "unpublish", "Unpublish"
+    changes_live_text = True
     permission, doing = "publish_article", "unpublish articles"
 
     def state_problems(self, article):

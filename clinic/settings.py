@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
+    "django.contrib.postgres",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "clinic",
     "articles",
     "screening",
+    "search",
     "django_tasks_db",
 ]
 
