@@ -39,6 +39,7 @@ from .models import (
 from .views import article_page_context
 
 WORDING_MAX_LENGTH = 200
+EARLIEST_DOSSIER_YEAR = 1900
 REVIEW_TRANSITIONS = ("request_changes", "approve")
 
 
@@ -145,7 +146,7 @@ class ArticleStaffViewsMixin:
                     article,
                     fingerprint=request.POST["_dismiss"],
                     by=request.user,
-                    reason=request.POST.get("reason", "")[:300],
+                    reason=request.POST.get("reason", ""),
                 )
             except workflow.WorkflowRefused as refusal:
                 messages.error(request, f"Dismissal refused for {refusal}")
@@ -411,7 +412,12 @@ class ReviewInput:
                 self.errors.append((anchor, f"{label}: choose a verdict for your note."))
             return
         if verdict not in Verdict.values:
-            self.errors.append((anchor, f"{label}: “{verdict}” is not a verdict."))
+            self.errors.append((anchor, f"{label}: “{verdict[:40]}” is not a verdict."))
+            return
+        if problem := workflow.review_text_problem(
+            note, what="note", limit=workflow.NOTE_MAX_LENGTH
+        ):
+            self.errors.append((f"id_note-{citation.pk}", f"{label}: {problem}"))
             return
         if verdict != Verdict.SUPPORTS and not note:
             self.errors.append(
@@ -433,13 +439,19 @@ class ReviewInput:
             own = claim.certainty_wording
         if certainty and certainty not in Certainty.values:
             self.errors.append(
-                (f"id_certainty-{claim.pk}", f"{label}: “{certainty}” is not a GRADE certainty.")
+                (
+                    f"id_certainty-{claim.pk}",
+                    f"{label}: “{certainty[:40]}” is not a GRADE certainty.",
+                )
             )
             return
         if chosen and chosen not in CERTAINTY_WORDINGS:
             self.errors.append(
-                (f"id_wording-{claim.pk}", f"{label}: “{chosen}” is not one of the wordings.")
+                (f"id_wording-{claim.pk}", f"{label}: “{chosen[:40]}” is not one of the wordings.")
             )
+            return
+        if problem := workflow.review_text_problem(own, what="wording", limit=WORDING_MAX_LENGTH):
+            self.errors.append((f"id_wording_text-{claim.pk}", f"{label}: {problem}"))
             return
         wording = own or chosen
         if len(wording) > WORDING_MAX_LENGTH:
@@ -639,6 +651,10 @@ def parse_moment(value, now):
             ) from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
+    # The year 1 with a UTC offset lies outside what datetime and the database can convert
+    # (OverflowError); no article is that old, so anything before 1900 is refused.
+    if moment.year < EARLIEST_DOSSIER_YEAR:
+        raise ValueError(f"Choose a date after {EARLIEST_DOSSIER_YEAR}: {value} is too early.")
     try:
         in_future = moment > now
     except OverflowError:

@@ -17,6 +17,8 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
+from clinic.input_guard import find_unsafe_characters
+
 from .body import parse
 from .lint import uncited_claims
 from .models import (
@@ -34,6 +36,25 @@ from .models import (
 )
 
 REVIEW_INTERVAL = timedelta(days=365)
+# Reviewers' free text. Long enough for a careful note; short enough that a pasted document or
+# a probe cannot fill the table or the review screen.
+NOTE_MAX_LENGTH = 2000
+COMMENT_MAX_LENGTH = 5000
+DISMISSAL_REASON_MAX_LENGTH = 300
+
+
+def review_text_problem(text: str, *, what: str, limit: int) -> str | None:
+    """Why a reviewer's note, wording or comment cannot be saved as typed; None if it can."""
+    if problem := find_unsafe_characters(text):
+        return f"The {what} cannot be saved: {problem}"
+    if len(text.strip()) > limit:
+        return f"Keep the {what} under {limit} characters (it has {len(text.strip())})."
+    return None
+
+
+def _check_text(article, text, *, what, limit):
+    if problem := review_text_problem(text, what=what, limit=limit):
+        raise WorkflowRefused(article, [problem])
 
 
 class WorkflowRefused(Exception):
@@ -239,6 +260,7 @@ def record_verdict(citation, *, verdict, note="", by, now=None):
         revision = _revision_under_review(article, by, "record verdicts")
         if citation.claim.revision_id != revision.pk:
             raise WorkflowRefused(article, ["That citation is not in the revision under review."])
+        _check_text(article, note, what="note", limit=NOTE_MAX_LENGTH)
         if verdict != Verdict.SUPPORTS and not note.strip():
             raise WorkflowRefused(
                 article, ["Say in a note why the study does not fully support the claim."]
@@ -257,6 +279,8 @@ def set_certainty(claim, *, certainty, wording="", by):
         revision = _revision_under_review(article, by, "rate certainty")
         if claim.revision_id != revision.pk:
             raise WorkflowRefused(article, ["That claim is not in the revision under review."])
+        max_wording = Claim._meta.get_field("certainty_wording").max_length
+        _check_text(article, wording, what="certainty wording", limit=max_wording)
         claim.certainty, claim.certainty_wording = certainty, wording.strip()
         claim.full_clean(exclude=["revision", "text", "text_hash", "ordinal"])
         claim.save(update_fields=["certainty", "certainty_wording"])
@@ -267,6 +291,7 @@ def add_comment(article, *, body, by):
     """Comment on the article as a whole; the author sees it beside the verdicts."""
     if not body.strip():
         raise WorkflowRefused(article, ["A comment cannot be empty."])
+    _check_text(article, body, what="comment", limit=COMMENT_MAX_LENGTH)
     with transaction.atomic():
         article = _locked(article)
         _require(by, "review_article", article, "comment on reviews")
@@ -291,6 +316,7 @@ def open_lint_findings(article, revision=None):
 
 def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None):
     """Record that a flagged sentence is not a health claim (who and when)."""
+    _check_text(article, reason, what="reason", limit=DISMISSAL_REASON_MAX_LENGTH)
     with transaction.atomic():
         article = _locked(article)
         revision = _revision_under_review(article, by, "dismiss linter warnings")
@@ -321,6 +347,7 @@ def dismiss_lint_finding(article, *, fingerprint, by, reason="", now=None):
 
 def request_changes(article, *, by, comment=""):
     """Send the article back to its author, with an optional comment."""
+    _check_text(article, comment, what="comment", limit=COMMENT_MAX_LENGTH)
     with transaction.atomic():
         article = _locked(article)
         _require(by, "review_article", article, "request changes")

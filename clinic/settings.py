@@ -173,3 +173,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Bad input and database outages (issue 8, input and resilience) -----------------------------
+# Query strings with NUL, lone surrogates or undecodable bytes get a clear 400 on every URL.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "clinic.input_guard.UnsafeQueryStringMiddleware",
+)
