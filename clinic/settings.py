@@ -180,3 +180,13 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "clinic.input_guard.UnsafeQueryStringMiddleware",
 )
+# An intake form over DATA_UPLOAD_MAX_MEMORY_SIZE comes back with the answers it can keep (413)
+# instead of Django's bare 400; it must answer before the CSRF check reads the body.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "screening.oversized.OversizedIntakeMiddleware",
+)
+# Sessions that survive a database outage as "no session for this request" (no error page),
+# and the clinic phone shown to patients when the database and every cached copy are gone.
+SESSION_ENGINE = "clinic.resilient_sessions"
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")

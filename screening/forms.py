@@ -99,10 +99,12 @@ class IntakeForm(forms.Form):
         error_messages={"required": _("Tick the box to agree to the privacy notice.")},
     )
 
-    def __init__(self, *args, questionnaire: Questionnaire, questions, **kwargs):
+    def __init__(self, *args, questionnaire: Questionnaire, questions, rules=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.questionnaire = questionnaire
         self.questions = list(questions)
+        # The flag rules, when the caller already has them (a copy kept for database outages).
+        self.rules = None if rules is None else list(rules)
         self.fields["consent_contact"].label = questionnaire.contact_consent_text
         self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
         for question in self.questions:

@@ -225,3 +225,24 @@ def test_intake_refuses_invalid_utf8_bytes_in_the_raw_body(client, intake_data, 
     assert "not valid UTF-8" in text(response)
     assert "Yoga helps." in text(response)
     assert not IntakeSubmission.objects.exists()
+
+
+def test_intake_over_the_upload_limit_keeps_what_it_can(client, intake_data, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
+    data = intake_data(q_tried_notes="Yoga helps.", q_anything_else="x" * 3_000_000)
+    response = client.post("/intake/", data)
+    assert response.status_code == 413
+    page = text(response)
+    assert "Your form was too large to send" in page
+    assert "Yoga helps." in page  # the other answers are kept
+    assert "x" * 3000 not in page
+    assert 'name="full_name"' in page and "Alex Example" in page
+    assert not IntakeSubmission.objects.exists()
+
+
+def test_intake_far_over_the_limit_still_gets_the_form_and_a_message(client, intake_data, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post("/intake/", intake_data(q_anything_else="x" * 10_000))
+    assert response.status_code == 413
+    assert "too large for us to read any of your answers" in text(response)
+    assert not IntakeSubmission.objects.exists()
