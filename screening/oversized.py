@@ -47,7 +47,8 @@ class OversizedIntakeMiddleware:
             request.method == "POST"
             and limit is not None
             and request.path == reverse("screening:intake")
-            and request.content_type == "application/x-www-form-urlencoded"
+            and request.content_type
+            in ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -56,8 +57,11 @@ class OversizedIntakeMiddleware:
             if length > limit:
                 from .views import too_large
 
+                # The form posts urlencoded; a multipart body (never sent by our page) is not
+                # worth parsing by hand, so it comes back empty.
                 cap = limit * READ_AT_MOST
-                body = request.read(cap) if length <= cap else b""
+                readable = request.content_type == "application/x-www-form-urlencoded"
+                body = request.read(cap) if readable and length <= cap else b""
                 data, dropped = kept_answers(body, complete=len(body) == length)
                 return too_large(request, data, dropped, length)
         return self.get_response(request)

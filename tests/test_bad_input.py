@@ -3,6 +3,7 @@ and nothing is stored mangled."""
 
 import html
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -216,8 +217,6 @@ def test_intake_refuses_an_unreadable_name_and_keeps_other_answers(
 
 
 def test_intake_refuses_invalid_utf8_bytes_in_the_raw_body(client, intake_data, screening_cache):
-    from urllib.parse import urlencode
-
     data = intake_data(q_tried_notes="Yoga helps.")
     body = urlencode(data, doseq=True).replace("full_name=Alex", "full_name=Utf%FF%FETest")
     response = client.post("/intake/", body, content_type="application/x-www-form-urlencoded")
@@ -230,7 +229,9 @@ def test_intake_refuses_invalid_utf8_bytes_in_the_raw_body(client, intake_data, 
 def test_intake_over_the_upload_limit_keeps_what_it_can(client, intake_data, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
     data = intake_data(q_tried_notes="Yoga helps.", q_anything_else="x" * 3_000_000)
-    response = client.post("/intake/", data)
+    # Sent as the browser sends the form.
+    body = urlencode(data, doseq=True)
+    response = client.post("/intake/", body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 413
     page = text(response)
     assert "Your form was too large to send" in page
