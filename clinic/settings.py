@@ -190,3 +190,8 @@ MIDDLEWARE.insert(
 # and the clinic phone shown to patients when the database and every cached copy are gone.
 SESSION_ENGINE = "clinic.resilient_sessions"
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+# The notification worker: a task RUNNING longer than this lease (its worker died) is queued
+# again, and a submission's email claim expires after it; the catch-up command re-queues emails
+# for submissions older than INTAKE_NOTIFY_CATCH_UP_MINUTES that were never sent.
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
+INTAKE_NOTIFY_CATCH_UP_MINUTES = env.int("INTAKE_NOTIFY_CATCH_UP_MINUTES", default=5)

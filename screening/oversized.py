@@ -47,8 +47,7 @@ class OversizedIntakeMiddleware:
             request.method == "POST"
             and limit is not None
             and request.path == reverse("screening:intake")
-            and request.content_type
-            in ("application/x-www-form-urlencoded", "multipart/form-data")
+            and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
