@@ -1,8 +1,8 @@
 """Background work for intake: announcing new submissions to the clinic by email.
 
-Tasks run in `manage.py db_worker` (django-tasks-db). The email names the triage outcome and links
-to the admin; it never carries the patient's name or answers, because email is not a safe place
-for health data.
+Tasks run in `manage.py run_worker` (django-tasks-db's worker, see `screening.worker`). The
+email names the triage outcome and links to the admin; it never carries the patient's name or
+answers, because email is not a safe place for health data.
 
 Several tasks may exist for one submission (a retry chain, and a re-queue by
 `send_intake_notifications`), so a task first claims the submission with a conditional UPDATE
