@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 # Waits between reconnection attempts: short at first, never more than this.
 LONGEST_WAIT = 5.0
+# A task the database interrupted runs again after this pause.
+OUTAGE_RETRY_DELAY = timedelta(seconds=2)
 
 
 def task_lease() -> timedelta:
@@ -46,13 +48,43 @@ def close_connections() -> None:
             logger.debug("Closing a broken connection failed", exc_info=True)
 
 
+def is_database_outage(exception_class_path: str) -> bool:
+    return exception_class_path in {
+        f"{error.__module__}.{error.__qualname__}" for error in DATABASE_DOWN
+    }
+
+
+def requeue_task(task_id) -> int:
+    """Queue a task again that the database interrupted (it never finished, or failed only
+    because the database went away)."""
+    return (
+        DBTaskResult.objects.filter(pk=task_id)
+        .exclude(status=TaskResultStatus.SUCCESSFUL)
+        .update(
+            status=TaskResultStatus.READY,
+            started_at=None,
+            finished_at=None,
+            run_after=timezone.now() + OUTAGE_RETRY_DELAY,
+        )
+    )
+
+
 class ResilientWorker(Worker):
-    """A db_worker that outlives database restarts instead of exiting with OperationalError."""
+    """A db_worker that outlives database restarts instead of exiting with OperationalError.
+
+    A task the outage interrupted is queued again as soon as the database answers, rather than
+    waiting for its lease: it stays RUNNING when the worker could not even record the failure,
+    and is FAILED with a database error when it could.
+    """
+
+    _next_requeue = 0.0
+    interrupted_task_id = None
 
     def run(self) -> None:
         wait = 0.5
         while self.running:
             try:
+                self.requeue_interrupted()
                 self.requeue_stale_if_due()
                 super().run()
                 return  # --batch or --max-tasks finished normally
@@ -61,10 +93,23 @@ class ResilientWorker(Worker):
                 close_connections()
                 time.sleep(wait)
                 wait = min(wait * 2, LONGEST_WAIT)
-            else:
-                wait = 0.5
 
-    _next_requeue = 0.0
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        self.interrupted_task_id = db_task_result.id
+        super().run_task(db_task_result)  # raises if even the failure could not be recorded
+        if db_task_result.status == TaskResultStatus.FAILED and is_database_outage(
+            db_task_result.exception_class_path
+        ):
+            # The failure was recorded, so the database is back: run the task again.
+            self.requeue_interrupted()
+        self.interrupted_task_id = None
+
+    def requeue_interrupted(self) -> None:
+        if self.interrupted_task_id is not None:
+            close_old_connections()
+            if requeue_task(self.interrupted_task_id):
+                logger.warning("Requeued task %s after a database outage", self.interrupted_task_id)
+            self.interrupted_task_id = None
 
     def requeue_stale_if_due(self) -> None:
         now = time.monotonic()

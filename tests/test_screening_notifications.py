@@ -8,10 +8,12 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from clinic.models import ClinicDetails
+from screening import tasks
 from screening.models import IntakeSubmission
 from screening.tasks import claim_lease, notify_new_submission
 
@@ -253,3 +255,17 @@ def test_catch_up_requeues_a_stale_running_task_instead_of_starting_another(subm
     run_worker()
     assert len(mail.outbox) == 1
     assert DBTaskResult.objects.count() == 1
+
+
+def test_a_task_the_database_interrupted_runs_again_and_sends_once(submit):
+    urgent_submission(submit)
+    outage = OperationalError("server closed the connection")
+    with mock.patch.object(tasks, "claim", side_effect=outage):
+        call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    task = DBTaskResult.objects.get()
+    assert task.status == "READY"  # queued again, not left FAILED
+    assert mail.outbox == []
+    DBTaskResult.objects.update(run_after=timezone.now())
+    call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert len(mail.outbox) == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
