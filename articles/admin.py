@@ -280,11 +280,13 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = [*super().get_readonly_fields(request, obj), "reviewer"]
-        if obj is not None:
+        if obj is not None or not request.user.is_superuser:
+            # Only a superuser writes an article on someone's behalf; anyone else is its author
+            # (save_model), whatever a crafted POST says.
             fields.append("author")
-            if obj.first_published_at:
-                # Patients, feeds and search engines know the published address.
-                fields.append("slug")
+        if obj is not None and obj.first_published_at:
+            # Patients, feeds and search engines know the published address.
+            fields.append("slug")
         return fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -366,6 +368,8 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
         )
 
     def save_model(self, request, obj, form, change):
+        if not change and "author" not in form.cleaned_data:
+            obj.author = request.user
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             workflow.save_draft(

@@ -3,6 +3,7 @@
 from django.contrib.syndication.views import Feed
 from django.urls import reverse_lazy
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from clinic.models import ClinicDetails
 
@@ -26,7 +27,9 @@ class LatestArticlesFeed(Feed):
         return article.live_revision.title
 
     def item_description(self, article):
-        return article.live_revision.summary
+        # Atom1Feed writes this as <summary type="html">: the plain-text summary must become
+        # HTML first, or a "<" or "&" in it would be read as markup by feed readers.
+        return escape(article.live_revision.summary)
 
     def item_pubdate(self, article):
         return article.first_published_at

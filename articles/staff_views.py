@@ -37,6 +37,7 @@ from .models import (
 )
 from .views import article_page_context
 
+EARLIEST_DOSSIER_YEAR = 1900
 REVIEW_TRANSITIONS = ("request_changes", "approve")
 
 
@@ -152,7 +153,7 @@ class ArticleStaffViewsMixin:
                     article,
                     fingerprint=fingerprint,
                     by=request.user,
-                    reason=post.get(f"reason-{fingerprint}", "")[:300],
+                    reason=post.get(f"reason-{fingerprint}", ""),
                 )
                 messages.success(request, f"Recorded as not a claim: “{dismissal.sentence}”")
             elif "_comment" in post:
@@ -588,6 +589,10 @@ def parse_moment(value, now):
             ) from None
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
+    # The year 1 with a UTC offset lies outside what datetime and the database can convert
+    # (OverflowError); no article is that old, so anything before 1900 is refused.
+    if moment.year < EARLIEST_DOSSIER_YEAR:
+        raise ValueError(f"Choose a date after {EARLIEST_DOSSIER_YEAR}: {value} is too early.")
     try:
         in_future = moment > now
     except OverflowError:

@@ -23,6 +23,8 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from clinic.input_guard import find_unsafe_characters
+
 from .body import ParsedBody, parse
 from .lint import revision_findings
 from .models import (
@@ -43,6 +45,11 @@ from .signals import live_revision_changed
 
 REVIEW_INTERVAL = timedelta(days=365)
 WORDING_MAX_LENGTH = Claim._meta.get_field("certainty_wording").max_length
+# Reviewers' free text. Long enough for a careful note; short enough that a pasted document or
+# a probe cannot fill the table or the review screen.
+NOTE_MAX_LENGTH = 2000
+COMMENT_MAX_LENGTH = 5000
+DISMISSAL_REASON_MAX_LENGTH = 300
 
 # Problems about the person approving rather than the article.
 REVIEWER_CODES = frozenset({"own_article", "no_reviewer_profile", "verification_expired"})
@@ -57,6 +64,21 @@ class Problem:
 
     def __str__(self):
         return self.message
+
+
+def review_text_problem(text: str, *, what: str, limit: int) -> str | None:
+    """Why a reviewer's note, wording or comment cannot be saved as typed; None if it can."""
+    if problem := find_unsafe_characters(text):
+        return f"The {what} cannot be saved: {problem}"
+    if len(text.strip()) > limit:
+        return f"Keep the {what} under {limit} characters (it has {len(text.strip())})."
+    return None
+
+
+def text_problems(text: str, *, what: str, limit: int, code: str) -> list[Problem]:
+    """`review_text_problem` as the coded problems a step returns."""
+    problem = review_text_problem(text, what=what, limit=limit)
+    return [Problem(code, problem)] if problem else []
 
 
 class WorkflowRefused(Exception):
@@ -350,7 +372,9 @@ def verdict_problems(
     if citation.claim.revision_id != article.draft_id:
         return [Problem("not_in_revision", "That citation is not in the revision under review.")]
     if verdict not in Verdict.values:
-        return [Problem("invalid_verdict", f"“{verdict}” is not a verdict.")]
+        return [Problem("invalid_verdict", f"“{verdict[:40]}” is not a verdict.")]
+    if problems := text_problems(note, what="note", limit=NOTE_MAX_LENGTH, code="bad_note"):
+        return problems
     if verdict != Verdict.SUPPORTS and not note.strip():
         return [
             Problem(
@@ -399,11 +423,11 @@ def certainty_problems(
     if claim.revision_id != article.draft_id:
         return [Problem("not_in_revision", "That claim is not in the revision under review.")]
     if certainty and certainty not in Certainty.values:
-        return [Problem("invalid_certainty", f"“{certainty}” is not a GRADE certainty.")]
-    if len(wording.strip()) > WORDING_MAX_LENGTH:
-        return [
-            Problem("wording_too_long", f"Keep the wording under {WORDING_MAX_LENGTH} characters.")
-        ]
+        return [Problem("invalid_certainty", f"“{certainty[:40]}” is not a GRADE certainty.")]
+    if problems := text_problems(
+        wording, what="wording", limit=WORDING_MAX_LENGTH, code="wording_too_long"
+    ):
+        return problems
     if wording.strip() and not certainty:
         return [Problem("wording_without_certainty", "Choose a certainty for the wording.")]
     return []
@@ -423,7 +447,7 @@ class AddComment(Step):
     def rule_problems(self, article, user, *, body):
         if not body.strip():
             return [Problem("empty_comment", "A comment cannot be empty.")]
-        return []
+        return text_problems(body, what="comment", limit=COMMENT_MAX_LENGTH, code="bad_comment")
 
     def execute(self, article, *, by, now, body):
         ReviewComment.objects.create(
@@ -444,7 +468,9 @@ class DismissLintFinding(InReviewStep):
     def rule_problems(self, article, user, *, fingerprint, reason=""):
         if _finding(article.draft, fingerprint) is None:
             return [Problem("unknown_finding", "That warning is not on the revision under review.")]
-        return []
+        return text_problems(
+            reason, what="reason", limit=DISMISSAL_REASON_MAX_LENGTH, code="bad_reason"
+        )
 
     def execute(self, article, *, by, now, fingerprint, reason=""):
         finding = _finding(article.draft, fingerprint)
@@ -493,6 +519,9 @@ class RequestChanges(Step):
                 )
             ]
         return []
+
+    def rule_problems(self, article, user, *, comment=""):
+        return text_problems(comment, what="comment", limit=COMMENT_MAX_LENGTH, code="bad_comment")
 
     def execute(self, article, *, by, now, comment=""):
         revision = article.draft

@@ -7,4 +7,4 @@ from .models import ClinicDetails
 
 def clinic_details(request):
     """Expose the clinic's details as `clinic`, loaded only if a template uses them."""
-    return {"clinic": SimpleLazyObject(ClinicDetails.load)}
+    return {"clinic": SimpleLazyObject(ClinicDetails.current)}

@@ -1,8 +1,19 @@
 """Site-wide clinic details, edited by staff in the admin and shown on every page."""
 
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import InterfaceError, OperationalError, models
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
+
+# The last details read from the database, for pages served while it is unreachable (the intake
+# form's advice must still carry the clinic's phone numbers).
+REMEMBERED_CACHE_KEY = "clinic:details"
+_remembered = None
 
 
 class ClinicDetails(models.Model):
@@ -59,5 +70,33 @@ class ClinicDetails(models.Model):
         details, _created = cls.objects.get_or_create(pk=1)
         return details
 
+    @classmethod
+    def current(cls):
+        """The details for a page: from the database, or when it is unreachable the last copy
+        read (this process, then the cache), or the defaults with `CLINIC_PHONE`."""
+        global _remembered
+        try:
+            details = cls.load()
+        except (OperationalError, InterfaceError):
+            logger.warning("Database unreachable: clinic details from the remembered copy")
+            return remembered_details()
+        if _remembered is None or _remembered.updated_at != details.updated_at:
+            _remembered = details
+            try:
+                cache.set(REMEMBERED_CACHE_KEY, details, timeout=None)
+            except Exception:
+                logger.warning("Could not keep a copy of the clinic details in the cache")
+        return details
+
     def address_lines(self):
         return [line.strip() for line in self.address.splitlines() if line.strip()]
+
+
+def remembered_details() -> ClinicDetails:
+    if _remembered is not None:
+        return _remembered
+    try:
+        details = cache.get(REMEMBERED_CACHE_KEY)
+    except Exception:
+        details = None
+    return details or ClinicDetails(phone=settings.CLINIC_PHONE)

@@ -264,3 +264,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Bad input and database outages (issue 8, input and resilience) -----------------------------
+# Query strings with NUL, lone surrogates or undecodable bytes get a clear 400 on every URL.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "clinic.input_guard.UnsafeQueryStringMiddleware",
+)
+# An intake form over DATA_UPLOAD_MAX_MEMORY_SIZE comes back with the answers it can keep (413)
+# instead of Django's bare 400; it must answer before the CSRF check reads the body.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware"),
+    "screening.oversized.OversizedIntakeMiddleware",
+)
+# Sessions that survive a database outage as "no session for this request" (no error page),
+# and the clinic phone shown to patients when the database and every cached copy are gone.
+SESSION_ENGINE = "clinic.resilient_sessions"
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
+# The notification worker: a task RUNNING longer than this lease (its worker died) is queued
+# again, and a submission's email claim expires after it; the catch-up command re-queues emails
+# for submissions older than INTAKE_NOTIFY_CATCH_UP_MINUTES that were never sent.
+TASK_LEASE_SECONDS = env.int("TASK_LEASE_SECONDS", default=300)
+INTAKE_NOTIFY_CATCH_UP_MINUTES = env.int("INTAKE_NOTIFY_CATCH_UP_MINUTES", default=5)

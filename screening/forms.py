@@ -1,7 +1,6 @@
 """The public intake form, built from the active questionnaire version."""
 
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -12,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.input_guard import reject_unsafe_characters
+
 from . import triage
 from .models import FlagRule, Kind, Level, Operator, PreferredContact, Question, Questionnaire
 
@@ -19,22 +20,6 @@ SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{7,25}$")
 EARLIEST_DATE = date(1900, 1, 1)
-
-
-def no_control_characters(value: str) -> None:
-    """Reject invisible control characters (other than line breaks and tabs) and lone surrogates.
-
-    They have no place in a name or an answer, break some databases (PostgreSQL refuses NUL in
-    JSON) and can hide text from staff reading the submission.
-    """
-    for char in value:
-        if char in "\n\r\t":
-            continue
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            raise ValidationError(
-                _("Remove the invisible control characters from this answer."),
-                code="control_characters",
-            )
 
 
 def validate_phone(value: str) -> None:
@@ -82,7 +67,7 @@ class IntakeForm(forms.Form):
     full_name = forms.CharField(
         label=_("Full name"),
         max_length=200,
-        validators=[no_control_characters],
+        validators=[reject_unsafe_characters],
         error_messages={"required": _("Enter your full name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
@@ -90,6 +75,7 @@ class IntakeForm(forms.Form):
         label=_("Email address"),
         required=False,
         max_length=254,
+        validators=[reject_unsafe_characters],
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"invalid": _("Enter an email address like name@example.com.")},
     )
@@ -114,10 +100,12 @@ class IntakeForm(forms.Form):
         error_messages={"required": _("Tick the box to agree to the privacy notice.")},
     )
 
-    def __init__(self, *args, questionnaire: Questionnaire, questions, **kwargs):
+    def __init__(self, *args, questionnaire: Questionnaire, questions, rules=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.questionnaire = questionnaire
         self.questions = list(questions)
+        # The flag rules, when the caller already has them (a copy kept for database outages).
+        self.rules = None if rules is None else list(rules)
         self.fields["consent_contact"].label = questionnaire.contact_consent_text
         self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
         for question in self.questions:
@@ -171,12 +159,12 @@ class IntakeForm(forms.Form):
                 )
             case Kind.SHORT_TEXT:
                 return forms.CharField(
-                    max_length=SHORT_TEXT_MAX, validators=[no_control_characters], **common
+                    max_length=SHORT_TEXT_MAX, validators=[reject_unsafe_characters], **common
                 )
             case Kind.LONG_TEXT:
                 return forms.CharField(
                     max_length=LONG_TEXT_MAX,
-                    validators=[no_control_characters],
+                    validators=[reject_unsafe_characters],
                     widget=forms.Textarea(attrs={"rows": 4}),
                     **common,
                 )

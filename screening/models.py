@@ -337,7 +337,7 @@ class FlagRule(models.Model):
                 continue
             operator = getattr(self, operator_field)
             value = getattr(self, value_field)
-            if operator not in OPERATORS_FOR_KIND[question.kind]:
+            if operator not in OPERATORS_FOR_KIND.get(question.kind, ()):
                 errors[operator_field] = _("This test does not apply to a %(kind)s question.") % {
                     "kind": question.get_kind_display()
                 }

@@ -61,8 +61,11 @@ def find_previous(form: IntakeForm) -> tuple[uuid.UUID, IntakeSubmission | None]
 
 
 def evaluate(form: IntakeForm) -> tuple[dict, triage.Triage]:
+    """The answers and their triage; no database access when the form carries its rules."""
     answers = form.answers()
-    rules = FlagRule.objects.filter(questionnaire=form.questionnaire)
+    rules = form.rules
+    if rules is None:
+        rules = FlagRule.objects.filter(questionnaire=form.questionnaire)
     return answers, triage.evaluate(form.questions, rules, answers, timezone.localdate())
 
 
@@ -73,13 +76,16 @@ def flag_records(result: triage.Triage) -> list[dict]:
     ]
 
 
-def store(form: IntakeForm, token: uuid.UUID) -> tuple[IntakeSubmission, bool]:
-    """Store the form under `token`, with its triage and its queued notification.
+def store(
+    form: IntakeForm, token: uuid.UUID, evaluated: tuple[dict, triage.Triage] | None = None
+) -> tuple[IntakeSubmission, bool]:
+    """Store the form under `token`, with its triage (`evaluated`, computed if not given) and
+    its queued notification.
 
     Returns the submission and whether this call stored it (False when a concurrent request
     with the same token got there first).
     """
-    answers, result = evaluate(form)
+    answers, result = evaluated or evaluate(form)
     now = timezone.now()
     data = form.cleaned_data
     try:

@@ -1,21 +1,22 @@
 """Background work for intake: announcing new submissions to the clinic by email.
 
-Tasks run in `manage.py db_worker` (django-tasks-db). The email names the triage outcome and links
-to the admin; it never carries the patient's name or answers, because email is not a safe place
-for health data.
+Tasks run in `manage.py run_worker` (django-tasks-db's worker, see `screening.worker`). The
+email names the triage outcome and links to the admin; it never carries the patient's name or
+answers, because email is not a safe place for health data.
 
 Several tasks may exist for one submission (a retry chain, and a re-queue by
 `send_intake_notifications`), so a task first claims the submission with a conditional UPDATE
 and sends only if the claim succeeded. A claim is a lease: if the worker dies while holding it,
-another may take over after CLAIM_LEASE (the email may then go out twice, never not at all).
+another may take over after the lease (the email may then go out twice, never not at all).
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connections, transaction
 from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
@@ -28,8 +29,15 @@ from .models import IntakeSubmission, Outcome
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
-# Longer than sending one email can take (connection and SMTP timeouts included).
-CLAIM_LEASE = timedelta(minutes=15)
+# How long to keep trying to record a sent email while the database is unreachable (a restart
+# takes seconds). Giving up would let the lease expire and the email go out a second time.
+RECORD_SENT_FOR = timedelta(minutes=2)
+
+
+def claim_lease() -> timedelta:
+    """Longer than sending one email can take (connection and SMTP timeouts included); the
+    same lease after which a task left RUNNING is requeued (`screening.worker`)."""
+    return timedelta(seconds=settings.TASK_LEASE_SECONDS)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -77,7 +85,9 @@ def claim(submission_id: int) -> datetime | None:
     with transaction.atomic():
         claimed = (
             IntakeSubmission.objects.filter(pk=submission_id, notified_at__isnull=True)
-            .filter(Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - CLAIM_LEASE))
+            .filter(
+                Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - claim_lease())
+            )
             .update(notify_claimed_at=now)
         )
     return now if claimed else None
@@ -121,10 +131,30 @@ def notify_new_submission(submission_id: int, attempt: int = 1) -> str:
             release(submission_id, claimed_at)
         logger.exception("Intake #%s: notification attempt %s failed", submission_id, attempt)
         raise
-    IntakeSubmission.objects.filter(pk=submission_id).update(
-        notified_at=timezone.now(), notify_claimed_at=None
-    )
+    record_sent(submission_id, timezone.now())
     return "sent"
+
+
+def record_sent(submission_id: int, sent_at: datetime) -> None:
+    """Mark the email sent, waiting out a database restart rather than losing the fact."""
+    give_up_at = time.monotonic() + RECORD_SENT_FOR.total_seconds()
+    wait = 0.5
+    while True:
+        try:
+            IntakeSubmission.objects.filter(pk=submission_id).update(
+                notified_at=sent_at, notify_claimed_at=None
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > give_up_at:
+                raise
+            logger.warning(
+                "Intake #%s: email sent; waiting for the database to record it", submission_id
+            )
+            for connection in connections.all(initialized_only=True):
+                connection.close_if_unusable_or_obsolete()
+            time.sleep(wait)
+            wait = min(wait * 2, 5.0)
 
 
 def queue_notification(submission: IntakeSubmission) -> bool:

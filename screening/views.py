@@ -3,8 +3,10 @@
 import logging
 import uuid
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,11 +15,13 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.csrf import csrf_protect
 from django_ratelimit.core import get_usage
 
-from . import submissions
+from . import fallback, submissions
 from .forms import IntakeForm
-from .models import IntakeSubmission, Outcome, Question, Questionnaire
+from .models import IntakeSubmission, Outcome
 
 logger = logging.getLogger(__name__)
+
+DATABASE_DOWN = (OperationalError, InterfaceError)
 
 SESSION_KEY = "screening_results"
 # How long the browser that sent a form can come back to its result page.
@@ -47,20 +51,36 @@ def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
     )
 
 
+def load_form_questionnaire(request):
+    """(active questionnaire, None), or (None, the 503 page saying the form is unavailable)."""
+    try:
+        active = fallback.active_questionnaire(fresh_rules=request.method == "POST")
+    except fallback.QuestionnaireUnavailable:
+        active = None
+    if active is None:
+        return None, private(render(request, "screening/unavailable.html", status=503))
+    return active, None
+
+
+def bound_form(active, data=None, **kwargs) -> IntakeForm:
+    return IntakeForm(
+        data,
+        questionnaire=active.questionnaire,
+        questions=active.questions,
+        rules=active.rules,
+        **kwargs,
+    )
+
+
 @csrf_protect
 def intake(request):
-    questionnaire = Questionnaire.objects.active().first()
-    if questionnaire is None:
-        return private(render(request, "screening/unavailable.html", status=503))
-    questions = Question.objects.filter(questionnaire=questionnaire).order_by("position")
+    active, unavailable = load_form_questionnaire(request)
+    if unavailable:
+        return unavailable
 
     if request.method != "POST":
         token, sent_at = form_token(request, fresh="new" in request.GET)
-        form = IntakeForm(
-            initial={"token": token, "version": questionnaire.version},
-            questionnaire=questionnaire,
-            questions=questions,
-        )
+        form = bound_form(active, initial={"token": token, "version": active.questionnaire.version})
         return form_page(request, form, sent_at=sent_at)
 
     if request.POST.get("website"):
@@ -73,37 +93,90 @@ def intake(request):
     # form already stored, must not lock out everyone behind the same address.
     usage = rate_limit_usage(request)
     limited = usage is not None and usage["count"] >= usage["limit"]
-    form = IntakeForm(request.POST, questionnaire=questionnaire, questions=questions)
+    form = bound_form(active, request.POST)
     if not form.is_valid():
         if limited:
             return rate_limited(request, form, usage)
         return form_page(request, form, status=400)
 
-    token, previous = submissions.find_previous(form)
-    if previous is None:
-        if limited:
-            logger.warning("Intake form rate limit reached; answers shown again, not stored")
-            return rate_limited(request, form, usage)
-        submission, created = submissions.store(form, token)
-        if created:
-            rate_limit_usage(request, increment=True)
-            mark_sent(request, form.cleaned_data["token"])
-            remember_result(request, submission)
-            return redirect("screening:result", public_id=submission.public_id)
-        previous = submission
-    return resent(request, form, previous)
+    # The advice comes from the answers alone, before anything touches the database, so a
+    # patient whose form cannot be stored still learns what their answers call for.
+    evaluated = submissions.evaluate(form)
+    try:
+        token, previous = submissions.find_previous(form)
+        if previous is None:
+            if limited:
+                logger.warning("Intake form rate limit reached; answers shown again, not stored")
+                return rate_limited(request, form, usage)
+            submission, created = submissions.store(form, token, evaluated)
+            if created:
+                rate_limit_usage(request, increment=True)
+                mark_sent(request, form.cleaned_data["token"])
+                remember_result(request, submission)
+                return redirect(result_url(submission))
+            previous = submission
+        return resent(request, form, previous, evaluated)
+    except DATABASE_DOWN:
+        logger.exception("Intake form could not be stored: database unreachable")
+        return not_saved(request, form, evaluated[1])
 
 
-def resent(request, form: IntakeForm, submission: IntakeSubmission):
+def not_saved(request, form: IntakeForm, result):
+    """The form again with what was typed, the advice the answers call for, and a way to reach
+    the clinic (503: the patient should try again; nothing was stored)."""
+    context = {
+        "form": form,
+        "not_saved": True,
+        **result_context(result.outcome, submissions.flag_records(result), changed=False),
+    }
+    response = private(render(request, "screening/intake_form.html", context, status=503))
+    response["Retry-After"] = "30"
+    return response
+
+
+def too_large(request, data, dropped: list[str], length: int):
+    """An intake POST over DATA_UPLOAD_MAX_MEMORY_SIZE (see `screening.oversized`): the form
+    again with every answer of a sensible size, under 413. Nothing is stored."""
+    active, unavailable = load_form_questionnaire(request)
+    if unavailable:
+        return unavailable
+    form = bound_form(active, data)
+    form.is_valid()
+    labels = [str(form.fields[name].label) for name in dropped if name in form.fields]
+    context = {
+        "form": form,
+        "too_large": {
+            "size_mb": f"{length / 1_000_000:.1f}",
+            "limit_mb": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1_000_000:.1f}",
+            "dropped": labels,
+            "lost_everything": not data,
+        },
+    }
+    return private(render(request, "screening/intake_form.html", context, status=413))
+
+
+def result_url(submission: IntakeSubmission, *, changed: bool = False) -> str:
+    """The result page's address, carrying the advice signed (see `fallback`)."""
+    outcome = submission.current_outcome()
+    flags = submission.escalated_flags if outcome != submission.outcome else submission.flags
+    explanations = list(dict.fromkeys(flag["explanation"] for flag in flags))
+    url = reverse("screening:result", kwargs={"public_id": submission.public_id})
+    query = {"advice": fallback.advice_token(submission.public_id, outcome, explanations)}
+    if changed:
+        query["changed"] = "1"
+    return f"{url}?{urlencode(query)}"
+
+
+def resent(request, form: IntakeForm, submission: IntakeSubmission, evaluated):
     """The same form again: store nothing, but never hide advice its new answers call for."""
-    answers, result = submissions.evaluate(form)
+    answers, result = evaluated
     changed = submissions.changes(submission, form, answers)
     if changed:
         questions = {question.key: question.text for question in form.questions}
         submissions.record_changed_resend(submission, result, changed, questions)
+        submission.refresh_from_db(fields=["escalated_outcome", "escalated_flags"])
     if can_see_result(request, submission.public_id):
-        url = reverse("screening:result", kwargs={"public_id": submission.public_id})
-        return redirect(f"{url}?changed=1" if changed else url)
+        return redirect(result_url(submission, changed=bool(changed)))
     if changed and result.outcome == Outcome.URGENT:
         # Another browser resent this form with urgent answers: show the advice its own answers
         # call for, and nothing of the stored form.
@@ -166,14 +239,39 @@ def can_see_result(request, public_id) -> bool:
 
 
 def result(request, public_id):
-    """What to do next. Only the browser session that sent the form can open it."""
+    """What to do next. Only the browser that sent the form can open it: its session says so,
+    or the signed advice in the address it was sent to (which also serves the page when the
+    database cannot be reached)."""
+    advice = None
     if not can_see_result(request, public_id):
-        raise Http404("No such result in this browser session")
-    submission = (
-        IntakeSubmission.objects.filter(public_id=public_id)
-        .only("outcome", "flags", "escalated_outcome", "escalated_flags", "submitted_at")
-        .first()
-    )
+        # The signed advice opens the page only while the session cannot be read (the database
+        # is down); otherwise the session alone decides, so a copied link shows nothing.
+        if getattr(request.session, "unreadable", False):
+            advice = fallback.read_advice_token(request.GET.get("advice"), public_id)
+        if advice is None:
+            raise Http404("No such result in this browser session")
+    else:
+        advice = fallback.read_advice_token(request.GET.get("advice"), public_id)
+    changed = request.GET.get("changed") == "1"
+    try:
+        submission = (
+            IntakeSubmission.objects.filter(public_id=public_id)
+            .only("outcome", "flags", "escalated_outcome", "escalated_flags", "submitted_at")
+            .first()
+        )
+    except DATABASE_DOWN:
+        if advice is None:
+            logger.exception("Result page without its signed advice: database unreachable")
+            return private(render(request, "screening/unavailable.html", status=503))
+        logger.warning("Result page served from its signed advice: database unreachable")
+        flags = [{"explanation": text} for text in advice.explanations]
+        return private(
+            render(
+                request,
+                "screening/result.html",
+                result_context(advice.outcome, flags, changed=changed),
+            )
+        )
     if submission is None:
         raise Http404("No such result")
     outcome = submission.current_outcome()
@@ -181,7 +279,7 @@ def result(request, public_id):
     context = result_context(
         outcome,
         submission.escalated_flags if escalated else submission.flags,
-        changed=escalated or request.GET.get("changed") == "1",
+        changed=escalated or changed,
         sent_at=submission.submitted_at,
     )
     return private(render(request, "screening/result.html", context))

@@ -8,12 +8,14 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from clinic.models import ClinicDetails
+from screening import tasks
 from screening.models import IntakeSubmission
-from screening.tasks import CLAIM_LEASE, notify_new_submission
+from screening.tasks import claim_lease, notify_new_submission
 
 pytest_plugins = ["tests.screening_fixtures"]
 # Transactional: the worker sees only committed rows and closes its connections, as in production.
@@ -182,7 +184,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over_after_the_lease(submit):
     assert notify_new_submission.call(submission.pk) == "already sent or being sent"
     assert mail.outbox == []
     IntakeSubmission.objects.filter(pk=submission.pk).update(
-        notify_claimed_at=timezone.now() - CLAIM_LEASE - timedelta(seconds=1)
+        notify_claimed_at=timezone.now() - claim_lease() - timedelta(seconds=1)
     )
     assert notify_new_submission.call(submission.pk) == "sent"
     assert len(mail.outbox) == 1
@@ -204,9 +206,66 @@ def test_sweeper_leaves_queued_retrying_and_claimed_notifications_alone(submit):
     IntakeSubmission.objects.filter(pk=submission.pk).update(notify_claimed_at=timezone.now())
     assert "Queued 0 notification(s)." in sweep()  # a worker is sending it right now
     IntakeSubmission.objects.filter(pk=submission.pk).update(
-        notify_claimed_at=timezone.now() - CLAIM_LEASE - timedelta(seconds=1)
+        notify_claimed_at=timezone.now() - claim_lease() - timedelta(seconds=1)
     )
     assert "Queued 1 notification(s)." in sweep()  # that worker died: queue it again
     assert "Queued 0 notification(s)." in sweep()
     run_worker()
     assert len(mail.outbox) == 1
+
+
+def test_a_task_left_running_by_a_crash_is_requeued_after_its_lease_and_sends_once(submit):
+    submission = urgent_submission(submit)
+    # A worker took the task and died: the task row says RUNNING and nobody will finish it.
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())
+    call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert mail.outbox == []  # within the lease: it may still be running somewhere
+    DBTaskResult.objects.update(started_at=timezone.now() - claim_lease() - timedelta(seconds=1))
+    call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert len(mail.outbox) == 1
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_catch_up_finds_an_unsent_submission_after_five_minutes_by_default(submit):
+    submission = urgent_submission(submit)
+    DBTaskResult.objects.all().delete()  # queueing failed
+    out = StringIO()
+    call_command("send_intake_notifications", stdout=out)
+    assert "Queued 0" in out.getvalue()  # too recent: its normal email may still be on its way
+    IntakeSubmission.objects.filter(pk=submission.pk).update(
+        submitted_at=timezone.now() - timedelta(minutes=5, seconds=1)
+    )
+    call_command("send_intake_notifications", stdout=out)
+    assert "Queued 1" in out.getvalue()
+    run_worker()
+    assert len(mail.outbox) == 1
+
+
+def test_catch_up_requeues_a_stale_running_task_instead_of_starting_another(submit):
+    urgent_submission(submit)
+    IntakeSubmission.objects.update(submitted_at=timezone.now() - timedelta(hours=1))
+    DBTaskResult.objects.update(
+        status="RUNNING", started_at=timezone.now() - claim_lease() - timedelta(seconds=1)
+    )
+    out = StringIO()
+    call_command("send_intake_notifications", stdout=out)
+    assert "Requeued 1 task(s)" in out.getvalue() and "Queued 0" in out.getvalue()
+    run_worker()
+    assert len(mail.outbox) == 1
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_a_task_the_database_interrupted_runs_again_and_sends_once(submit):
+    urgent_submission(submit)
+    outage = OperationalError("server closed the connection")
+    with mock.patch.object(tasks, "claim", side_effect=outage):
+        call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    task = DBTaskResult.objects.get()
+    assert task.status == "READY"  # queued again, not left FAILED
+    assert mail.outbox == []
+    DBTaskResult.objects.update(run_after=timezone.now())
+    call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert len(mail.outbox) == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"

@@ -4,11 +4,13 @@ Normally the notification is queued with the submission and sent by `manage.py d
 catches the rare case where queueing itself failed, or every retry failed (for example a long
 mail outage). Safe to run from cron: it skips a submission whose email is still waiting in the
 queue (a retry included) or is being sent, and the task itself claims the submission before
-sending, so two tasks for one submission send one email.
+sending, so two tasks for one submission send one email. Run it every few minutes: by default it
+looks at submissions older than 5 minutes (INTAKE_NOTIFY_CATCH_UP_MINUTES).
 """
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.tasks import TaskResultStatus
@@ -16,7 +18,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from screening.models import IntakeSubmission
-from screening.tasks import CLAIM_LEASE, notify_new_submission
+from screening.tasks import claim_lease, notify_new_submission
+from screening.worker import requeue_stale_tasks
 
 
 def queued_submission_ids() -> set[int]:
@@ -34,18 +37,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--min-age",
             type=int,
-            default=60,
+            default=settings.INTAKE_NOTIFY_CATCH_UP_MINUTES,
             metavar="MINUTES",
-            help="Only submissions at least this old (gives the normal retries time).",
+            help="Only submissions at least this old (default: INTAKE_NOTIFY_CATCH_UP_MINUTES, 5).",
         )
 
     def handle(self, *args, min_age, verbosity, **options):
         now = timezone.now()
+        # A task its worker never finished (a crash) is queued again first, so the check below
+        # sees it as waiting rather than starting a second chain for its submission.
+        if (requeued := requeue_stale_tasks(now)) and verbosity >= 1:
+            self.stdout.write(f"Requeued {requeued} task(s) left running past their lease.")
         pending = (
             IntakeSubmission.objects.filter(
                 notified_at__isnull=True, submitted_at__lte=now - timedelta(minutes=min_age)
             )
-            .filter(Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - CLAIM_LEASE))
+            .filter(
+                Q(notify_claimed_at__isnull=True) | Q(notify_claimed_at__lt=now - claim_lease())
+            )
             .values_list("pk", flat=True)
         )
         queued = queued_submission_ids()

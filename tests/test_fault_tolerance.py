@@ -1,0 +1,226 @@
+"""Real database failures, on a private PostgreSQL server (tests/private_postgres.py):
+
+- the intake form under gunicorn while the database is stopped: the patient gets the advice
+  their answers call for, with the typed answers, under 503; the result page of a stored form
+  still shows its advice; resending once the database is back stores exactly one form;
+- the notification worker while the database restarts: it keeps running, and every submission
+  gets exactly one email.
+"""
+
+import http.cookiejar
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from tests.screening_fixtures import ROUTINE_ANSWERS
+
+pytest_plugins = ["tests.private_postgres"]
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+URGENT_HEADING = "Please get urgent medical help now"
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """One patient's browser: cookies kept, redirects not followed."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+        )
+
+    def request(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body)  # noqa: S310 (local)
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode()
+
+    def form(self, **answers) -> dict:
+        status, _headers, page = self.request("/intake/")
+        assert status == 200, page[:500]
+        return {
+            "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[
+                1
+            ],
+            "token": re.search(r'name="token" value="([^"]+)"', page)[1],
+            "version": re.search(r'name="version" value="([^"]+)"', page)[1],
+            "website": "",
+            "full_name": "Alex Faultless",
+            "email": "alex@example.com",
+            "phone": "01632 960123",
+            "preferred_contact": "phone",
+            "consent_contact": "on",
+            "consent_privacy": "on",
+            **ROUTINE_ANSWERS,
+            **answers,
+        }
+
+
+def start_site(server, name: str, tmp_path: Path, **env_overrides):
+    """Migrate a fresh database on the private server and serve the site with gunicorn."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": server.create_database(name),
+        "DJANGO_SETTINGS_MODULE": "tests.fault_settings",
+        "FAULT_MAIL_DIR": str(tmp_path / "mail"),
+        "INTAKE_RATE_LIMIT": "1000/h",
+        **env_overrides,
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"],
+        env=env,
+        cwd=BASE_DIR,
+        check=True,
+        timeout=300,
+    )
+    port = server.free_port()
+    gunicorn = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "clinic.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "1", "--timeout", "60", "--log-level", "warning"),
+        ],
+        env=env,
+        cwd=BASE_DIR,
+    )
+    base = f"http://127.0.0.1:{port}"
+    server.wait_for_http(base + "/healthz")
+    return env, gunicorn, base
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_patient_gets_advice_and_keeps_answers_when_the_database_is_down(
+    private_postgres, tmp_path
+):
+    _env, gunicorn, base = start_site(private_postgres, "fault_intake", tmp_path)
+    try:
+        patient = Browser(base)
+        answers = patient.form(q_saddle_numbness="yes", q_tried_notes="Heat pads help.")
+
+        private_postgres.stop()
+        try:
+            status, headers, page = patient.request("/intake/", answers)
+            assert status == 503
+            assert "We could not save your form" in page
+            assert URGENT_HEADING in page
+            assert "Alex Faultless" in page and "Heat pads help." in page
+            assert headers.get("Retry-After") == "30"
+            # The form page itself still opens, from the copy kept of the questionnaire.
+            status, _headers, page = Browser(base).request("/intake/")
+            assert status == 200 and 'name="full_name"' in page
+        finally:
+            private_postgres.start()
+
+        # Sent again once the database is back: stored once, with its result page.
+        status, headers, _page = patient.request("/intake/", answers)
+        assert status == 302
+        result = urllib.parse.urlparse(headers["Location"])
+        result_path = f"{result.path}?{result.query}"
+        status, _headers, page = patient.request(result_path)
+        assert status == 200 and URGENT_HEADING in page
+        status, _headers, _page = patient.request("/intake/", answers)  # a double click
+        assert status == 302
+
+        # The result page of a stored form, while the database is down again.
+        private_postgres.stop()
+        try:
+            status, _headers, page = patient.request(result_path)
+            assert status == 200
+            assert URGENT_HEADING in page
+            # Without the signed advice the page cannot be served, but it says so clearly.
+            status, _headers, page = patient.request(result.path)
+            assert status in (404, 503)
+        finally:
+            private_postgres.start()
+        assert private_postgres.query(
+            "fault_intake", "SELECT outcome FROM screening_intakesubmission"
+        ) == [["urgent"]]
+    finally:
+        stop_process(gunicorn)
+
+
+def sent_subjects(mail_dir: Path) -> list[int]:
+    """The submission number of each email written by the file-based mail backend."""
+    numbers = []
+    for path in mail_dir.glob("*"):
+        numbers += [int(n) for n in re.findall(r"New intake form #(\d+)", path.read_text())]
+    return numbers
+
+
+def test_worker_survives_database_restarts_and_every_submission_gets_one_email(
+    private_postgres, tmp_path
+):
+    env, gunicorn, base = start_site(
+        private_postgres, "fault_worker", tmp_path, TASK_LEASE_SECONDS="10"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.2", "--no-startup-delay"],
+        env=env,
+        cwd=BASE_DIR,
+    )
+    mail_dir = tmp_path / "mail"
+    try:
+
+        def send_forms(count: int) -> None:
+            for _ in range(count):
+                patient = Browser(base)
+                status, _headers, page = patient.request("/intake/", patient.form())
+                assert status == 302, page[:300]
+
+        def restart_database() -> None:
+            # Down long enough for the worker, polling every 0.2 s, to meet the failure.
+            private_postgres.stop()
+            time.sleep(1.5)
+            private_postgres.start()
+
+        send_forms(6)
+        restart_database()
+        send_forms(6)
+        restart_database()
+        send_forms(6)
+
+        submissions = {
+            int(pk)
+            for (pk,) in private_postgres.query(
+                "fault_worker", "SELECT id FROM screening_intakesubmission"
+            )
+        }
+        assert len(submissions) == 18
+        # Wait (bounded) for the worker to send everything it was given.
+        deadline = time.monotonic() + 120
+        while sorted(set(sent_subjects(mail_dir))) != sorted(submissions):
+            assert worker.poll() is None, "the worker exited"
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert worker.poll() is None, "the worker exited"
+        sent = sent_subjects(mail_dir)
+        assert sorted(sent) == sorted(submissions), "each submission exactly one email"
+        unsent = private_postgres.query(
+            "fault_worker",
+            "SELECT count(*) FROM screening_intakesubmission WHERE notified_at IS NULL",
+        )
+        assert unsent == [["0"]]
+    finally:
+        stop_process(worker)
+        stop_process(gunicorn)
