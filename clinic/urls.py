@@ -24,6 +24,7 @@ urlpatterns = [
     path("staff/two-factor/", two_factor_views.second_factor, name="two_factor"),
     path("admin/", admin.site.urls),
     path("intake/", include("screening.urls")),
+    path("", include("questions.urls")),
     path("", include("articles.urls")),
 ]
 
