@@ -84,8 +84,10 @@ class AnswerStep:
         now = now or timezone.now()
         with transaction.atomic():
             PatientQuestion.objects.select_for_update().get(pk=answer.question_id)
-            locked = PublicAnswer.objects.select_for_update().select_related("question").get(
-                pk=answer.pk
+            locked = (
+                PublicAnswer.objects.select_for_update()
+                .select_related("question")
+                .get(pk=answer.pk)
             )
             problems = self.check(locked, by, **options)
             if problems:
@@ -229,9 +231,7 @@ class PublishAnswer(AnswerStep):
         problems = []
         question = answer.question
         if answer.approved_hash != answer.compute_content_hash():
-            problems.append(
-                Problem("hash_mismatch", "The answer differs from what was approved.")
-            )
+            problems.append(Problem("hash_mismatch", "The answer differs from what was approved."))
         if question.public_text.strip() != answer.question_text:
             problems.append(
                 Problem(

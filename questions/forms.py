@@ -59,8 +59,10 @@ class AskForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("question") and not cleaned.get("email") and not cleaned.get(
-            "consent_to_publish"
+        if (
+            cleaned.get("question")
+            and not cleaned.get("email")
+            and not cleaned.get("consent_to_publish")
         ):
             raise forms.ValidationError(
                 _(

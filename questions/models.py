@@ -126,9 +126,7 @@ class PublicAnswer(models.Model):
     """A clinician's answer to a question, for publication under the article. Written in the
     article Markdown with citation markers; frozen once submitted, like an article revision."""
 
-    question = models.ForeignKey(
-        PatientQuestion, on_delete=models.CASCADE, related_name="answers"
-    )
+    question = models.ForeignKey(PatientQuestion, on_delete=models.CASCADE, related_name="answers")
     body = models.TextField(
         help_text=_(
             "Markdown. Put a citation marker after each health claim: [@key]. Do not repeat "
