@@ -311,6 +311,7 @@ class ArticleStaffViewsMixin:
         context.update(moment=moment, revision=revision)
         if revision is not None:
             context.update(dossier_context(article, revision, moment))
+            context["answers"] = answers_live_on(article, moment)
         return self._dossier_response(request, context)
 
     def _dossier_response(self, request, context, status=200):
@@ -563,6 +564,20 @@ def verdict_changes(old, new):
 
 
 # Dossier helpers -----------------------------------------------------------------------------
+
+
+def answers_live_on(article, moment):
+    """Public answers to patients' questions that were live under the article at `moment`,
+    with their original and published questions, people, claims and verdicts."""
+    from questions.models import PublicAnswer
+
+    return list(
+        PublicAnswer.objects.live_on(moment)
+        .filter(question__article=article)
+        .select_related("question", "created_by", "approved_by", "published_by")
+        .prefetch_related(Prefetch("claims__citations", queryset=_citations()))
+        .order_by("published_at")
+    )
 
 
 def parse_moment(value, now):

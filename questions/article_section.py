@@ -1,34 +1,31 @@
 """The "Questions from patients" section of an article page and its JSON-LD items."""
 
-from django.db.models import Prefetch
+from collections import defaultdict
+
 from django.utils.html import strip_tags
 
 from articles.evidence import build_references
-from articles.models import Citation, Claim
+from articles.models import Citation
 
 from .models import PublicAnswer, published_answers
 
 
 def answers_for(article) -> list[PublicAnswer]:
     """The article's live answers, oldest first, each with `.references` numbered as its
-    citation links are (two queries: answers, then their claims and citations)."""
-    citations = Citation.objects.select_related("study").order_by("position")
-    answers = list(
-        published_answers()
-        .filter(question__article=article)
-        .prefetch_related(
-            Prefetch(
-                "claims",
-                queryset=Claim.objects.order_by("ordinal").prefetch_related(
-                    Prefetch("citations", queryset=citations)
-                ),
-            )
-        )
+    citation links are: one query, and one more for all their citations when there are any."""
+    answers = list(published_answers().filter(question__article=article))
+    if not answers:
+        return answers
+    by_answer = defaultdict(list)
+    citations = (
+        Citation.objects.filter(claim__answer__in=answers)
+        .select_related("study", "claim")
+        .order_by("claim__ordinal", "position")
     )
+    for citation in citations:
+        by_answer[citation.claim.answer_id].append(citation)
     for answer in answers:
-        answer.references = build_references(
-            citation for claim in answer.claims.all() for citation in claim.citations.all()
-        )
+        answer.references = build_references(by_answer[answer.pk])
     return answers
 
 
