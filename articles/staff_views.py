@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
+from questions.models import PublicAnswer
+
 from . import workflow
 from .diff import line_diff
 from .forms import CitationReviewFormSet, ClaimReviewFormSet
@@ -569,8 +571,6 @@ def verdict_changes(old, new):
 def answers_live_on(article, moment):
     """Public answers to patients' questions that were live under the article at `moment`,
     with their original and published questions, people, claims and verdicts."""
-    from questions.models import PublicAnswer
-
     return list(
         PublicAnswer.objects.live_on(moment)
         .filter(question__article=article)

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from articles.body import parse
@@ -101,7 +101,7 @@ class PatientQuestionAdmin(admin.ModelAdmin):
                 reverse("admin:questions_publicanswer_add"),
                 obj.pk,
             )
-        return format_html("{} {}", format_html(", ".join(["{}"] * len(links)), *links), add)
+        return format_html_join(", ", "{}", ((link,) for link in links)) + format_html(" {}", add)
 
     def get_fields(self, request, obj=None):
         fields = [
