@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from articles.models import Citation, Claim, Verdict
 from questions import answering
 from questions.emergency import emergency_terms
 from questions.models import PatientQuestion, PublicAnswer, QuestionStatus, published_answers
+from questions.tasks import send_private_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -264,7 +266,10 @@ def test_private_reply_is_queued_and_emailed_with_only_what_the_patient_wrote(
     question.refresh_from_db()
     assert question.status == QuestionStatus.ANSWERED_PRIVATELY
     assert mail.outbox == []  # the worker sends it
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [question.pk]
+    assert send_private_reply.call(question.pk) == "sent"
+    assert send_private_reply.call(question.pk) == "already sent"
     (email,) = mail.outbox
     assert email.to == ["sam.secret@example.com"]
     assert reply in email.body and question.text in email.body
