@@ -241,9 +241,12 @@ class Study(models.Model):
         and changes to what patients read about it go through a reviewer."""
         return (
             self.pk is not None
-            and Citation.objects.filter(
-                study_id=self.pk, claim__revision__submitted_at__isnull=False
-            ).exists()
+            and Citation.objects.filter(study_id=self.pk)
+            .filter(
+                Q(claim__revision__submitted_at__isnull=False)
+                | Q(claim__answer__submitted_at__isnull=False)
+            )
+            .exists()
         )
 
     def reviewed_values(self):
@@ -483,9 +486,21 @@ class ClaimKind(models.TextChoices):
 
 
 class Claim(models.Model):
-    """A health claim in a revision's body: the text up to a citation marker."""
+    """A health claim: the text up to a citation marker, in an article revision's body or in
+    a public answer to a patient's question (exactly one of the two), so both go through the
+    same verdicts, certainty and gate."""
 
-    revision = models.ForeignKey(ArticleRevision, on_delete=models.CASCADE, related_name="claims")
+    revision = models.ForeignKey(
+        ArticleRevision, on_delete=models.CASCADE, null=True, blank=True, related_name="claims"
+    )
+    answer = models.ForeignKey(
+        "questions.PublicAnswer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="claims",
+        help_text=_("Set instead of the revision for a claim in a public answer."),
+    )
     ordinal = models.PositiveIntegerField()
     text = models.TextField()
     text_hash = models.CharField(max_length=64, db_index=True)
@@ -508,6 +523,17 @@ class Claim(models.Model):
         ordering = ["revision", "ordinal"]
         constraints = [
             models.UniqueConstraint(fields=["revision", "ordinal"], name="claim_unique_ordinal"),
+            models.UniqueConstraint(
+                fields=["answer", "ordinal"],
+                condition=Q(answer__isnull=False),
+                name="claim_unique_answer_ordinal",
+            ),
+            models.CheckConstraint(
+                condition=Q(revision__isnull=False, answer__isnull=True)
+                | Q(revision__isnull=True, answer__isnull=False),
+                name="claim_in_revision_or_answer",
+                violation_error_message=_("A claim belongs to a revision or an answer."),
+            ),
         ]
 
     def __str__(self):

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
+from questions.models import PublicAnswer
+
 from . import workflow
 from .diff import line_diff
 from .forms import CitationReviewFormSet, ClaimReviewFormSet
@@ -312,6 +314,7 @@ class ArticleStaffViewsMixin:
         context.update(moment=moment, revision=revision)
         if revision is not None:
             context.update(dossier_context(article, revision, moment))
+            context["answers"] = answers_live_on(article, moment)
         return self._dossier_response(request, context)
 
     def _dossier_response(self, request, context, status=200):
@@ -564,6 +567,18 @@ def verdict_changes(old, new):
 
 
 # Dossier helpers -----------------------------------------------------------------------------
+
+
+def answers_live_on(article, moment):
+    """Public answers to patients' questions that were live under the article at `moment`,
+    with their original and published questions, people, claims and verdicts."""
+    return list(
+        PublicAnswer.objects.live_on(moment)
+        .filter(question__article=article)
+        .select_related("question", "created_by", "approved_by", "published_by")
+        .prefetch_related(Prefetch("claims__citations", queryset=_citations()))
+        .order_by("published_at")
+    )
 
 
 def parse_moment(value, now):

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
+from questions import article_section
+
 from .evidence import build_references, retracted_references, summarise
 from .models import Article, Citation, ReviewerProfile, Study, StudyType, Topic
 
@@ -84,6 +86,10 @@ def article_page_context(request, article, revision):
         else []
     )
     canonical = request.build_absolute_uri(article.get_absolute_url())
+    answers = article_section.answers_for(article)
+    data = structured_data(article, revision, references, canonical)
+    if answers:
+        data["hasPart"] = article_section.question_items(answers, canonical)
     return {
         "article": article,
         "revision": revision,
@@ -93,7 +99,8 @@ def article_page_context(request, article, revision):
         "related": related,
         "canonical_url": canonical,
         "reviewer_name": reviewer_name(article),
-        "json_ld": json_ld(structured_data(article, revision, references, canonical)),
+        "answers": answers,
+        "json_ld": json_ld(data),
     }
 
 

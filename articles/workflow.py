@@ -371,6 +371,11 @@ def verdict_problems(
     """What is wrong with recording `verdict` (and `note`) on `citation`."""
     if citation.claim.revision_id != article.draft_id:
         return [Problem("not_in_revision", "That citation is not in the revision under review.")]
+    return verdict_value_problems(verdict, note)
+
+
+def verdict_value_problems(verdict: str, note: str = "") -> list[Problem]:
+    """What is wrong with a verdict and its note, wherever the citation is."""
     if verdict not in Verdict.values:
         return [Problem("invalid_verdict", f"“{verdict[:40]}” is not a verdict.")]
     if problems := text_problems(note, what="note", limit=NOTE_MAX_LENGTH, code="bad_note"):
@@ -390,23 +395,9 @@ class SetCertainty(InReviewStep):
     name, label, doing = "set_certainty", "Rate certainty", "rate certainty"
 
     def rule_problems(self, article, user, *, claim, certainty, wording="", kind=None):
-        problems = certainty_problems(article, claim, certainty, wording)
-        if problems:
-            return problems
-        # Honest certainty: the wording must fit the claim's kind and its studies.
-        claim.certainty, claim.certainty_wording = certainty, wording.strip()
-        if kind is not None:
-            claim.kind = kind
-        try:
-            claim.full_clean(exclude=["revision", "text", "text_hash", "ordinal"])
-        except ValidationError as error:
-            return [
-                Problem(getattr(item, "code", None) or "invalid", str(message))
-                for field_errors in error.error_dict.values()
-                for item in field_errors
-                for message in item
-            ]
-        return []
+        return certainty_problems(article, claim, certainty, wording) or wording_fit_problems(
+            claim, certainty, wording, kind
+        )
 
     def execute(self, article, *, by, now, claim, certainty, wording="", kind=None):
         claim.certainty, claim.certainty_wording = certainty, wording.strip()
@@ -422,6 +413,11 @@ def certainty_problems(
     """What is wrong with rating `claim` as `certainty`, explained to patients as `wording`."""
     if claim.revision_id != article.draft_id:
         return [Problem("not_in_revision", "That claim is not in the revision under review.")]
+    return certainty_value_problems(claim, certainty, wording)
+
+
+def certainty_value_problems(claim: Claim, certainty: str, wording: str = "") -> list[Problem]:
+    """What is wrong with a certainty and its wording as values, wherever the claim is."""
     if certainty and certainty not in Certainty.values:
         return [Problem("invalid_certainty", f"“{certainty[:40]}” is not a GRADE certainty.")]
     if problems := text_problems(
@@ -430,6 +426,24 @@ def certainty_problems(
         return problems
     if wording.strip() and not certainty:
         return [Problem("wording_without_certainty", "Choose a certainty for the wording.")]
+    return []
+
+
+def wording_fit_problems(claim: Claim, certainty: str, wording: str, kind=None) -> list[Problem]:
+    """Honest certainty: the wording must fit the claim's kind and its studies (`Claim.clean`).
+    Sets the values on `claim` (unsaved) to check them."""
+    claim.certainty, claim.certainty_wording = certainty, wording.strip()
+    if kind is not None:
+        claim.kind = kind
+    try:
+        claim.full_clean(exclude=["revision", "answer", "text", "text_hash", "ordinal"])
+    except ValidationError as error:
+        return [
+            Problem(getattr(item, "code", None) or "invalid", str(message))
+            for field_errors in error.error_dict.values()
+            for item in field_errors
+            for message in item
+        ]
     return []
 
 
@@ -600,6 +614,12 @@ def reviewer_problems(article, revision, by, today=None) -> list[Problem]:
     problems = []
     if by.pk in (article.author_id, revision.created_by_id, revision.submitted_by_id):
         problems.append(Problem("own_article", "A reviewer cannot approve an article they wrote."))
+    return problems + credential_problems(by, today)
+
+
+def credential_problems(by, today=None) -> list[Problem]:
+    """The approver needs a reviewer profile whose registration was verified in 12 months."""
+    problems = []
     profile = ReviewerProfile.objects.filter(user=by).first()
     if profile is None:
         problems.append(

@@ -38,6 +38,12 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.view_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            # Patient questions: read the queue, redact, decline; write public answers.
+            "questions.view_patientquestion",
+            "questions.change_patientquestion",
+            "questions.view_publicanswer",
+            "questions.add_publicanswer",
+            "questions.change_publicanswer",
         }
     ),
     # Medical reviewers check claims against studies, approve and publish; they do not write.
@@ -57,6 +63,11 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.change_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            # Patient questions: read, redact and decline; answers are reviewed with the
+            # article permissions above (review, approve, publish).
+            "questions.view_patientquestion",
+            "questions.change_patientquestion",
+            "questions.view_publicanswer",
         }
     ),
     # Clinical staff handle intake submissions and maintain draft questionnaire versions.
@@ -80,6 +91,11 @@ ROLES: dict[str, frozenset[str]] = {
             "screening.add_flagrule",
             "screening.change_flagrule",
             "screening.delete_flagrule",
+            # Patient questions: the only role that sees email addresses and replies privately.
+            "questions.view_patientquestion",
+            "questions.change_patientquestion",
+            "questions.reply_patientquestion",
+            "questions.view_publicanswer",
         }
     ),
 }

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "articles",
     "screening",
     "search",
+    "questions",
     "django_tasks_db",
 ]
 
@@ -174,6 +175,8 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # per-IP submission limit (needs a shared CACHE_URL to hold across several server processes).
 INTAKE_NOTIFY_EMAIL = env.str("INTAKE_NOTIFY_EMAIL", default="")
 INTAKE_RATE_LIMIT = env.str("INTAKE_RATE_LIMIT", default="10/h")
+# Patient questions stored per IP address (django-ratelimit, in the same cache as intake).
+QUESTION_RATE_LIMIT = env.str("QUESTION_RATE_LIMIT", default="5/h")
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 # How long a new form may wait for staff, by its outcome, before the queue marks it overdue.
 # Written "urgent=4,review=48,routine=48"; an outcome left out keeps its default.

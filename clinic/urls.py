@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("intake/", include("screening.urls")),
     path("search/", include("search.urls")),
+    path("", include("questions.urls")),
     path("", include("articles.urls")),
 ]
 

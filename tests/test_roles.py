@@ -34,6 +34,11 @@ def test_authors_have_exactly_these_permissions():
         "articles.view_claim",
         "articles.view_studychange",
         "articles.view_reviewflag",
+        "questions.view_patientquestion",
+        "questions.change_patientquestion",
+        "questions.view_publicanswer",
+        "questions.add_publicanswer",
+        "questions.change_publicanswer",
     }
 
 
@@ -53,6 +58,9 @@ def test_medical_reviewers_have_exactly_these_permissions():
         "articles.change_claim",
         "articles.view_studychange",
         "articles.view_reviewflag",
+        "questions.view_patientquestion",
+        "questions.change_patientquestion",
+        "questions.view_publicanswer",
     }
 
 
@@ -76,6 +84,10 @@ def test_clinical_staff_have_exactly_these_permissions():
         "screening.add_flagrule",
         "screening.change_flagrule",
         "screening.delete_flagrule",
+        "questions.view_patientquestion",
+        "questions.change_patientquestion",
+        "questions.reply_patientquestion",
+        "questions.view_publicanswer",
     }
 
 

@@ -3,6 +3,10 @@
 Dry run unless --yes is given. Notes and the access log go with each submission (cascade), and
 the admin change-log entries that point at them are removed too. Access-log entries for list and
 search pages older than the cut-off go as well: their search words can be patients' names.
+
+Patients' questions asked before the cut-off go too, by the same rule: a question never
+published is deleted; a published one keeps its text (the audit record of what was answered)
+but loses the patient's name, email address and private reply.
 """
 
 from datetime import timedelta
@@ -13,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from questions.models import PatientQuestion, QuestionStatus
 from screening.models import IntakeSubmission, SubmissionAccess
 
 
@@ -36,11 +41,18 @@ class Command(BaseCommand):
                 for pk in ids:
                     self.stdout.write(f"  intake #{pk}")
             list_log = SubmissionAccess.objects.filter(submission__isnull=True, at__lt=cutoff)
+            old_questions = PatientQuestion.objects.older_than(cutoff).select_for_update()
+            doomed_questions = old_questions.exclude(status=QuestionStatus.PUBLISHED)
+            kept_questions = old_questions.filter(status=QuestionStatus.PUBLISHED).exclude(
+                name="", email="", private_reply=""
+            )
             if not yes:
                 self.stdout.write(
                     f"Dry run: {len(ids)} submission(s) submitted before "
                     f"{cutoff:%Y-%m-%d %H:%M} would be deleted, with {list_log.count()} "
-                    "list and search access-log entries. Add --yes to delete them."
+                    f"list and search access-log entries, and {doomed_questions.count()} "
+                    "patient question(s); the name and email address would be removed from "
+                    f"{kept_questions.count()} published question(s). Add --yes to do it."
                 )
                 return
             log_deleted = list_log.delete()[0]
@@ -51,10 +63,22 @@ class Command(BaseCommand):
                 .delete()[1]
                 .get(IntakeSubmission._meta.label, 0)
             )
+            question_ids = [str(pk) for pk in doomed_questions.values_list("pk", flat=True)]
+            LogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(PatientQuestion),
+                object_id__in=question_ids,
+            ).delete()
+            questions_deleted = (
+                PatientQuestion.objects.filter(pk__in=question_ids)
+                .delete()[1]
+                .get(PatientQuestion._meta.label, 0)
+            )
+            questions_cleared = kept_questions.update(name="", email="", private_reply="")
         if verbosity >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Deleted {deleted} submission(s). Removed {log_deleted} list and search "
-                    "access-log entries."
+                    f"access-log entries. Deleted {questions_deleted} patient question(s) and "
+                    f"removed the personal details of {questions_cleared} published one(s)."
                 )
             )
