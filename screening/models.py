@@ -78,7 +78,7 @@ class Questionnaire(models.Model):
         default=default_blood_thinner_names,
         help_text=_(
             "Medicine names (generic and brand) that thin the blood, one per line; lines "
-            "starting with # are notes. A flag rule with the test \"text names a blood thinner\" "
+            'starting with # are notes. A flag rule with the test "text names a blood thinner" '
             "on a free-text question (such as the medicines list) fires when the answer names "
             "one, ignoring case, as a whole word."
         ),

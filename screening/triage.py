@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 
 from .choices import Kind, Level, Operator, Outcome
 
-
 # The default list for new questionnaire versions; each clinic may extend its own copy.
 # Aspirin is listed at every dose: its effect on platelets is irreversible whatever the dose
 # (painkiller doses act at least as strongly as the 75 mg antiplatelet dose), a dose written in
