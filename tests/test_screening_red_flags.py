@@ -405,3 +405,48 @@ def test_no_combination_is_less_urgent_than_any_flag_in_it(live_version, data):
         key = data.draw(st.sampled_from(yes_no))
         more = triage.evaluate(questions, rules, {**answers, key: "yes"}, today, names)
         assert OUTCOME_RANK[more.outcome] >= OUTCOME_RANK[result.outcome], key
+
+
+DEFAULT_NAMES = triage.name_list(triage.DEFAULT_BLOOD_THINNER_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Warfarin 5 mg daily", ["warfarin"]),
+        ("warfarin5mg", ["warfarin"]),
+        ("XARELTO 20mg; clopidogrel", ["Xarelto", "clopidogrel"]),
+        ("clopidogrel and Plavix, clopidogrel again", ["clopidogrel", "Plavix"]),
+        ("nuseals / Nu Seals", ["Nu-Seals"]),
+        ("aspirin 75 mg", ["aspirin"]),
+        ("heparinised saline flush", []),
+        ("antiwarfarin", []),
+        ("paracetamol, ibuprofen", []),
+        ("", []),
+    ],
+)
+def test_blood_thinners_named(text, found):
+    assert triage.blood_thinners_named(text, DEFAULT_NAMES) == found
+
+
+def test_name_list_skips_notes_and_blank_lines():
+    assert triage.name_list("# notes\nwarfarin  # vitamin K antagonist\n\n  Eliquis \n") == [
+        "warfarin",
+        "Eliquis",
+    ]
+    assert triage.blood_thinners_named("anything", ["", "  ", "--"]) == []
+
+
+@settings(max_examples=60)
+@given(
+    name=st.sampled_from(DEFAULT_NAMES),
+    before=st.text(alphabet=" ,.;:()/0123456789\n", max_size=8),
+    after=st.text(alphabet=" ,.;:()/0123456789\n", max_size=8),
+    upper=st.booleans(),
+    glue=st.sampled_from(["", "x", "ine"]),
+)
+def test_a_listed_name_is_found_as_a_word_and_never_inside_one(name, before, after, upper, glue):
+    written = name.upper() if upper else name
+    assert name in triage.blood_thinners_named(f"{before}{written}{after}", DEFAULT_NAMES)
+    inside = triage.blood_thinners_named(f"zz{written}{glue}", DEFAULT_NAMES)
+    assert name not in inside
