@@ -347,6 +347,8 @@ class FlagRule(models.Model):
 
     def __str__(self):
         text = f"{self.question.key} {self.operator} {self.value}"
+        if self.operator == Operator.NAMES_BLOOD_THINNER:
+            text = f"{self.question.key} names a blood thinner"
         if self.also_question_id:
             text += f" and {self.also_question.key} {self.also_operator} {self.also_value}"
         return f"{text} → {self.level}"

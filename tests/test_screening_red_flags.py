@@ -450,3 +450,22 @@ def test_a_listed_name_is_found_as_a_word_and_never_inside_one(name, before, aft
     assert name in triage.blood_thinners_named(f"{before}{written}{after}", DEFAULT_NAMES)
     inside = triage.blood_thinners_named(f"zz{written}{glue}", DEFAULT_NAMES)
     assert name not in inside
+
+
+def test_version_2_fhir_questionnaire_is_valid_with_its_conditions(questionnaire):
+    from screening import fhir
+    from tests.test_screening_fhir import validate_questionnaire
+
+    resource = fhir.questionnaire_resource(questionnaire, "Test Clinic")
+    index = validate_questionnaire(resource)
+    assert resource["version"] == "2"
+    for key, trigger in [
+        ("health_risks_which", "health_risks"),
+        ("heart_circulation", "sudden_severe"),
+        ("stiffness_began_young", "morning_stiffness"),
+    ]:
+        assert index[key][0]["enableWhen"] == [
+            {"question": trigger, "operator": "=", "answerBoolean": True}
+        ]
+    codes = {o["valueCoding"]["code"] for o in index["pain_location"][0]["answerOption"]}
+    assert "both_legs" in codes
