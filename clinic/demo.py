@@ -4,6 +4,7 @@ Everything is created once: a second run finds what is there and creates nothing
 """
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
@@ -20,6 +21,9 @@ from articles.models import (
     Topic,
     Verdict,
 )
+from screening import submissions as intake
+from screening.forms import IntakeForm
+from screening.models import IntakeSubmission, Question, Questionnaire
 
 from .models import ClinicDetails
 
@@ -209,6 +213,114 @@ def load_articles(users, now=None):
     return created
 
 
+# Fictional patients for the intake queue, answering the live version (version 2). Each row:
+# name, hours ago, answers changed from an all-clear form (the phone numbers are Ofcom's range
+# for drama). Their outcomes come from the real triage rules, not from this list.
+DEMO_NO_FLAGS = {
+    "pain_location": ["lower_back"],
+    "pain_duration": "over_12_weeks",
+    "pain_now": "5",
+    "pain_average": "5",
+    "impact_daily": "5",
+    "impact_sleep": "4",
+    "bladder_bowel": "no",
+    "saddle_numbness": "no",
+    "sexual_problems": "no",
+    "leg_weakness": "no",
+    "fever_unwell": "no",
+    "health_risks": "no",
+    "sudden_severe": "no",
+    "cancer_history": "no",
+    "weight_loss": "no",
+    "injury": "no",
+    "night_pain": "no",
+    "constant_worsening": "no",
+    "morning_stiffness": "no",
+    "implanted_device": "no",
+    "bleeding": "no",
+    "pregnant": "no",
+    "seizures": "no",
+    "skin_problem": "no",
+    "needles_fainting": "no",
+    "takes_medicines": "no",
+}
+DEMO_PATIENTS = [
+    ("Dana Whitfield", 2, 44, {"sexual_problems": "yes", "pain_location": ["both_legs"]}),
+    ("Eli Hartmann", 6, 71, {"sudden_severe": "yes", "heart_circulation": "yes"}),
+    (
+        "Frankie Osei",
+        30,
+        66,
+        {"takes_medicines": "yes", "medicines_list": "Warfarin 3 mg each evening, ramipril"},
+    ),
+    (
+        "Gabi Novak",
+        55,
+        38,
+        {"health_risks": "yes", "health_risks_which": ["steroids", "osteoporosis"]},
+    ),
+    ("Harper Lund", 20, 29, {"morning_stiffness": "yes", "stiffness_began_young": "yes"}),
+    ("Indy Achebe", 70, 47, {"tried": ["exercise"], "tried_notes": "Swimming helps."}),
+]
+
+
+def demo_form_data(questionnaire, name, age, answers):
+    """A complete POST for the live version, as a patient would send it."""
+    email = f"{name.split()[0].lower()}@example.com"
+    # Half-way between birthdays, so the age is `age` whatever the day the demo runs.
+    born = timezone.localdate() - timedelta(days=round((age + 0.5) * 365.25))
+    data = {
+        "token": str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-intake:{name}")),
+        "version": str(questionnaire.version),
+        "full_name": name,
+        "email": email,
+        "phone": "01632 960" + str(100 + len(name)),
+        "preferred_contact": "phone",
+        "consent_contact": "on",
+        "consent_privacy": "on",
+        "q_date_of_birth": born.isoformat(),
+    }
+    data.update({f"q_{key}": value for key, value in {**DEMO_NO_FLAGS, **answers}.items()})
+    return data
+
+
+@transaction.atomic
+def load_intake_submissions(now=None):
+    """Demo intake forms on the live questionnaire, triaged by its rules; none are emailed."""
+    now = now or timezone.now()
+    questionnaire = Questionnaire.objects.active().first()
+    if questionnaire is None:
+        return 0
+    questions = list(Question.objects.filter(questionnaire=questionnaire).order_by("position"))
+    created = 0
+    for name, hours_ago, age, answers in DEMO_PATIENTS:
+        data = demo_form_data(questionnaire, name, age, answers)
+        if IntakeSubmission.objects.filter(token=data["token"]).exists():
+            continue
+        form = IntakeForm(data, questionnaire=questionnaire, questions=questions)
+        if not form.is_valid():
+            raise ValueError(f"Demo intake form for {name} is invalid: {form.errors.as_json()}")
+        cleaned, result = intake.evaluate(form)
+        sent_at = now - timedelta(hours=hours_ago)
+        IntakeSubmission.objects.create(
+            token=data["token"],
+            questionnaire=questionnaire,
+            submitted_at=sent_at,
+            full_name=name,
+            email=data["email"],
+            phone=data["phone"],
+            preferred_contact=data["preferred_contact"],
+            answers=form.answer_snapshot(cleaned),
+            flags=intake.flag_records(result),
+            outcome=result.outcome,
+            consent_text=form.consent_text(),
+            consented_at=sent_at,
+            notified_at=sent_at,
+        )
+        created += 1
+    return created
+
+
 def load_demo(stdout=None):
     """Load all demo content and accounts; return the accounts' passwords."""
     load_clinic_details()
@@ -217,6 +329,10 @@ def load_demo(stdout=None):
     User = get_user_model()
     users = {user.username: user for user in User.objects.filter(username__in=passwords)}
     articles = load_articles(users)
+    forms = load_intake_submissions()
     if stdout is not None:
-        stdout.write(f"Demo content: {studies} new studies, {articles} new articles.")
+        stdout.write(
+            f"Demo content: {studies} new studies, {articles} new articles, "
+            f"{forms} new intake forms."
+        )
     return passwords

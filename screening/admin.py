@@ -374,6 +374,7 @@ def labelled_flags(submission, flags, *, explain=True) -> list[dict]:
             "level": flag["level"],
             "question": labels.get(flag["key"], flag["key"]),
             "explanation": flag.get("explanation", "") if explain else "",
+            "detail": flag.get("detail", ""),
         }
         for flag in flags
     ]

@@ -51,6 +51,8 @@ class Operator(TextChoices):
     AT_MOST = "at_most", _("number is at most")
     AGE_UNDER = "age_under", _("date is less than this many years ago")
     AGE_OVER = "age_over", _("date is more than this many years ago")
+    # Free text: the rule's value is unused; the names come from the questionnaire version.
+    NAMES_BLOOD_THINNER = "thinner", _("text names a blood thinner from this version's list")
 
 
 class SubmissionStatus(TextChoices):

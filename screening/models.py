@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic import roles
 
+from . import triage
 from .choices import (  # noqa: F401  (re-exported: the rest of the project imports them from here)
     OUTCOME_RANK,
     AccessKind,
@@ -38,9 +39,13 @@ OPERATORS_FOR_KIND = {
     Kind.SCALE: {Operator.AT_LEAST, Operator.AT_MOST},
     Kind.NUMBER: {Operator.AT_LEAST, Operator.AT_MOST},
     Kind.DATE: {Operator.AGE_UNDER, Operator.AGE_OVER},
-    Kind.SHORT_TEXT: set(),
-    Kind.LONG_TEXT: set(),
+    Kind.SHORT_TEXT: {Operator.NAMES_BLOOD_THINNER},
+    Kind.LONG_TEXT: {Operator.NAMES_BLOOD_THINNER},
 }
+
+
+def default_blood_thinner_names():
+    return triage.DEFAULT_BLOOD_THINNER_NAMES
 
 
 class QuestionnaireQuerySet(models.QuerySet):
@@ -67,6 +72,16 @@ class Questionnaire(models.Model):
         max_length=300,
         default="I agree that the clinic may contact me about this form using the details above.",
         help_text=_("The wording of the consent-to-contact tick box."),
+    )
+    blood_thinner_names = models.TextField(
+        blank=True,
+        default=default_blood_thinner_names,
+        help_text=_(
+            "Medicine names (generic and brand) that thin the blood, one per line; lines "
+            'starting with # are notes. A flag rule with the test "text names a blood thinner" '
+            "on a free-text question (such as the medicines list) fires when the answer names "
+            "one, ignoring case, as a whole word."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -117,6 +132,13 @@ class Questionnaire(models.Model):
                 rule.full_clean()
             except ValidationError as error:
                 problems.append(f"{rule}: {'; '.join(error.messages)}")
+            if Operator.NAMES_BLOOD_THINNER in (rule.operator, rule.also_operator) and not (
+                triage.name_list(self.blood_thinner_names)
+            ):
+                problems.append(
+                    _("%(rule)s reads blood thinner names, but the list of names is empty.")
+                    % {"rule": rule}
+                )
         return problems
 
     def activate(self, by):
@@ -151,6 +173,7 @@ class Questionnaire(models.Model):
                 introduction=self.introduction,
                 privacy_notice=self.privacy_notice,
                 contact_consent_text=self.contact_consent_text,
+                blood_thinner_names=self.blood_thinner_names,
             )
             new_by_old = {}
             for question in self.questions.order_by("position"):
@@ -297,7 +320,13 @@ class FlagRule(models.Model):
     )
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="flag_rules")
     operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.IS)
-    value = models.CharField(max_length=60, help_text=_("An option value, 'yes', or a number."))
+    value = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text=_(
+            "An option value, 'yes', or a number (left empty for \"text names a blood thinner\")."
+        ),
+    )
     also_question = models.ForeignKey(
         Question, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -318,6 +347,8 @@ class FlagRule(models.Model):
 
     def __str__(self):
         text = f"{self.question.key} {self.operator} {self.value}"
+        if self.operator == Operator.NAMES_BLOOD_THINNER:
+            text = f"{self.question.key} names a blood thinner"
         if self.also_question_id:
             text += f" and {self.also_question.key} {self.also_operator} {self.also_value}"
         return f"{text} → {self.level}"
@@ -341,6 +372,11 @@ class FlagRule(models.Model):
                 errors[operator_field] = _("This test does not apply to a %(kind)s question.") % {
                     "kind": question.get_kind_display()
                 }
+            elif operator == Operator.NAMES_BLOOD_THINNER:
+                if value:
+                    errors[value_field] = _(
+                        "Leave this empty: the names come from the version's blood thinner list."
+                    )
             elif operator in (Operator.IS, Operator.INCLUDES):
                 if value not in question.option_values():
                     errors[value_field] = _("That is not one of the question's values.")

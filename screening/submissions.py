@@ -66,12 +66,19 @@ def evaluate(form: IntakeForm) -> tuple[dict, triage.Triage]:
     rules = form.rules
     if rules is None:
         rules = FlagRule.objects.filter(questionnaire=form.questionnaire)
-    return answers, triage.evaluate(form.questions, rules, answers, timezone.localdate())
+    names = triage.name_list(form.questionnaire.blood_thinner_names)
+    return answers, triage.evaluate(form.questions, rules, answers, timezone.localdate(), names)
 
 
 def flag_records(result: triage.Triage) -> list[dict]:
+    """The flags as stored on the submission; `detail` (for staff) only when there is one."""
     return [
-        {"level": flag.level, "key": flag.question_key, "explanation": flag.explanation}
+        {
+            "level": flag.level,
+            "key": flag.question_key,
+            "explanation": flag.explanation,
+            **({"detail": flag.detail} if flag.detail else {}),
+        }
         for flag in result.flags
     ]
 

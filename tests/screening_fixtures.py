@@ -11,7 +11,7 @@ from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
 
 _numbers = itertools.count(1)
 
-# Every answer in the default questionnaire that raises no flag.
+# Every answer in the live questionnaire (version 2) that raises no flag.
 ROUTINE_ANSWERS = {
     "q_date_of_birth": "1985-06-15",
     "q_pain_location": ["lower_back"],
@@ -25,11 +25,16 @@ ROUTINE_ANSWERS = {
     "q_bladder_bowel": "no",
     "q_saddle_numbness": "no",
     "q_leg_weakness": "no",
+    "q_sexual_problems": "no",
     "q_fever_unwell": "no",
+    "q_health_risks": "no",
+    "q_sudden_severe": "no",
     "q_cancer_history": "no",
     "q_weight_loss": "no",
     "q_injury": "no",
     "q_night_pain": "no",
+    "q_constant_worsening": "no",
+    "q_morning_stiffness": "no",
     "q_implanted_device": "no",
     "q_bleeding": "no",
     "q_pregnant": "no",
@@ -51,7 +56,7 @@ def screening_cache():
 
 @pytest.fixture
 def questionnaire(db):
-    """The default questionnaire, version 1, created active by the data migration."""
+    """The live questionnaire: version 2, made active by the data migrations (v1 retired)."""
     return Questionnaire.objects.active().get()
 
 

@@ -117,3 +117,21 @@ def test_demo_refuses_when_dotenv_sets_debug_off(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as refused:
         devmode.enable_development_mode(os.environ, env_file=env_file)
     assert refused.value.code == 2
+
+
+def test_demo_intake_queue_runs_on_version_2(demo):
+    from screening.models import IntakeSubmission, Questionnaire
+
+    live = Questionnaire.objects.active().get()
+    assert live.version == 2
+    forms = IntakeSubmission.objects.all()
+    assert forms.count() == 6 and all(form.questionnaire == live for form in forms)
+    outcomes = {form.full_name: form.outcome for form in forms}
+    assert outcomes["Dana Whitfield"] == "urgent"  # new sexual problems, both legs
+    assert outcomes["Eli Hartmann"] == "urgent"  # sudden severe pain, heart problems
+    assert outcomes["Indy Achebe"] == "routine"
+    warfarin = forms.get(full_name="Frankie Osei")
+    assert (warfarin.outcome, warfarin.flags[0]["detail"]) == ("review", "names warfarin")
+    assert not forms.filter(notified_at__isnull=True).exists()
+    call_command("demo", "--no-serve", verbosity=0)
+    assert IntakeSubmission.objects.count() == 6

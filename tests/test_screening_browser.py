@@ -26,6 +26,8 @@ def page(live_server, chromium):
 
 
 def fill_routine(page):
+    from tests.screening_fixtures import ROUTINE_ANSWERS  # a plugin here: imported once loaded
+
     page.fill("#id_full_name", "Browser Patient")
     page.fill("#id_phone", "01632 960123")
     page.check("#id_preferred_contact_0")
@@ -34,12 +36,9 @@ def fill_routine(page):
     page.check("input[name=q_pain_duration][value=over_12_weeks]")
     for name in ["pain_now", "pain_average", "impact_daily", "impact_sleep"]:
         page.check(f"input[name=q_{name}][value='3']")
-    for name in [
-        "bladder_bowel", "saddle_numbness", "leg_weakness", "fever_unwell", "cancer_history",
-        "weight_loss", "injury", "night_pain", "implanted_device", "bleeding", "pregnant",
-        "seizures", "skin_problem", "needles_fainting", "takes_medicines",
-    ]:  # fmt: skip
-        page.check(f"input[name=q_{name}][value=no]")
+    # Every yes/no question of the live version that is asked of everyone.
+    for name in [key for key, value in ROUTINE_ANSWERS.items() if value == "no"]:
+        page.check(f"input[name={name}][value=no]")
     page.check("#id_consent_contact")
     page.check("#id_consent_privacy")
 
@@ -176,3 +175,23 @@ def test_a_warning_sign_answer_shows_urgent_advice_at_once(page):
     assert "urgent care" in advice.inner_text()
     page.check("input[name=q_saddle_numbness][value=no]")
     assert advice.is_hidden()
+
+
+def test_version_2_follow_ups_appear_after_yes_and_heart_problems_show_urgent_advice(page):
+    page.goto(page.base_url + "/intake/")
+    risks = page.locator("#id_q_health_risks_which_wrap")
+    heart = page.locator("#id_q_heart_circulation_wrap")
+    assert risks.is_hidden() and heart.is_hidden()
+    page.check("input[name=q_health_risks][value=yes]")
+    assert risks.is_visible()
+    page.check("input[name=q_sudden_severe][value=yes]")
+    assert heart.is_visible()
+    advice = page.locator("#id_q_heart_circulation_urgent")
+    assert advice.is_hidden()
+    page.check("input[name=q_heart_circulation][value=yes]")
+    assert advice.is_visible()
+    fill_routine(page)  # answers "no" to the gates again: the follow-ups go
+    assert risks.is_hidden() and heart.is_hidden()
+    page.click("button.submit")
+    page.wait_for_url("**/intake/result/**")
+    assert IntakeSubmission.objects.get().outcome == Outcome.ROUTINE
