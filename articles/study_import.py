@@ -522,7 +522,9 @@ class LibraryIndex:
     def new_key(self, record: Record) -> str:
         """First author's surname plus year (`cherkin2009`); `b`, `c`, … on collision."""
         first = next((name for name in record.authors if name != ET_AL), "")
-        stem = ascii_slug(split_ama_name(first)[0]) if first else ""
+        family, given = split_ama_name(first)
+        # A group author ("Example Health Institute Guideline Group") gives its first word.
+        stem = ascii_slug(family if given else family.split(" ")[0]) if first else ""
         if not stem:
             words = [ascii_slug(word) for word in record.title.split()]
             stem = next((word for word in words if len(word) > 3), "") or "study"
