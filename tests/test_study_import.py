@@ -161,7 +161,7 @@ def test_a_study_without_type_or_finding_blocks_approval(make_article, make_stud
     assert imported.key in str(problems)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(st.text(max_size=300))
 def test_readers_never_raise_on_any_text(text):
     for name in ("x.bib", "x.ris", "x.nbib", "x.json", "x.txt"):
