@@ -30,6 +30,7 @@ from bibtexparser import middlewares
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from pylatexenc.latex2text import LatexNodes2Text
 
 from .models import Study, StudyType, normalise_doi
 
@@ -214,10 +215,12 @@ def _finish(record: Record) -> Record:
 def read_bibtex(name: str, text: str):
     library = bibtexparser.parse_string(
         text,
+        # Names are split before LaTeX is decoded, so a braced group author stays whole;
+        # the decoding middleware leaves split names alone, so they are decoded below.
         append_middleware=[
-            middlewares.LatexDecodingMiddleware(),
             middlewares.SeparateCoAuthors(),
             middlewares.SplitNameParts(),
+            middlewares.LatexDecodingMiddleware(),
         ],
     )
     records, errors = [], []
@@ -242,11 +245,11 @@ def read_bibtex(name: str, text: str):
             authors = []
             people = fields.get("author") or fields.get("editor")
             for person in people.value if people else []:
-                family = " ".join([*person.von, *person.last]).replace("{", "").replace("}", "")
+                family = _latex_text(" ".join([*person.von, *person.last]))
                 if family.casefold() == "others" and not person.first:
                     authors.append(ET_AL)
                 elif family:
-                    authors.append(ama_name(family, " ".join(person.first)))
+                    authors.append(ama_name(family, _latex_text(" ".join(person.first))))
             pmid = value("pmid")
             if not pmid and value("eprinttype").casefold() == "pubmed":
                 pmid = value("eprint")
@@ -269,6 +272,10 @@ def read_bibtex(name: str, text: str):
             errors.append(RecordError(name, position, str(problem)))
     errors.sort(key=lambda error: int(error.position.split()[-1]))
     return records, errors
+
+
+def _latex_text(value: str) -> str:
+    return LatexNodes2Text().latex_to_text(value).strip()
 
 
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( (.*))?$")
