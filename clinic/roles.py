@@ -38,6 +38,7 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.view_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            "articles.view_studynotice",
         }
     ),
     # Medical reviewers check claims against studies, approve and publish; they do not write.
@@ -57,6 +58,7 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.change_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            "articles.view_studynotice",
         }
     ),
     # Clinical staff handle intake submissions and maintain draft questionnaire versions.

@@ -34,6 +34,7 @@ def test_authors_have_exactly_these_permissions():
         "articles.view_claim",
         "articles.view_studychange",
         "articles.view_reviewflag",
+        "articles.view_studynotice",
     }
 
 
@@ -53,6 +54,7 @@ def test_medical_reviewers_have_exactly_these_permissions():
         "articles.change_claim",
         "articles.view_studychange",
         "articles.view_reviewflag",
+        "articles.view_studynotice",
     }
 
 
