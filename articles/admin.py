@@ -27,7 +27,6 @@ from .models import (
     Status,
     Study,
     StudyChange,
-    StudyNotice,
     Topic,
 )
 from .staff_views import ArticleStaffViewsMixin
@@ -81,22 +80,6 @@ class CitingClaimInline(admin.TabularInline):
         return citation.claim.text
 
 
-class StudyNoticeInline(admin.TabularInline):
-    """Retractions, corrections and other notices, as the imports recorded them."""
-
-    model = StudyNotice
-    fields = ["nature", "notice_on", "notice_doi", "notice_pmid", "reason", "source", "source_id"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 class AwaitingReviewFilter(admin.SimpleListFilter):
     title = _("type and finding")
     parameter_name = "described"
@@ -118,7 +101,7 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
     list_display = ["key", "short_title", "study_type", "year", "doi", "pmid", "is_retracted"]
     list_filter = [AwaitingReviewFilter, "study_type", "year", "is_retracted"]
     search_fields = ["key", "title", "authors", "doi", "pmid"]
-    inlines = [StudyNoticeInline, CitingClaimInline]
+    inlines = [CitingClaimInline]
     autocomplete_fields = ["included_studies"]
     actions = ["export_bibtex", "export_csl_json", "confirm_suggested_type"]
     fieldsets = [
@@ -142,7 +125,7 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Retraction"), {"fields": ["is_retracted", "retraction_note"]}),
+        (_("Retraction"), {"fields": ["is_retracted", "retraction_note", "notices"]}),
         (
             _("For a systematic review: the library's studies it includes"),
             {"fields": ["included_studies"], "classes": ["collapse"]},
@@ -155,7 +138,12 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
     verified_fields = list(study_changes.VERIFIED_FIELDS)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "pending_changes", "suggestion"]
+        fields = [
+            *super().get_readonly_fields(request, obj),
+            "pending_changes",
+            "suggestion",
+            "notices",
+        ]
         if obj is not None and not request.user.has_perm("articles.verify_study"):
             fields += self.verified_fields
         if obj is not None and obj.is_cited():
@@ -213,6 +201,15 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
         level, text = outcome
         self.message_user(request, text, level)
         return HttpResponseRedirect(request.path)
+
+    @admin.display(description=_("notices"))
+    def notices(self, study):
+        """Retractions, corrections and other notices the imports recorded (read-only: a
+        table rather than an inline, so the change form posts no extra formset)."""
+        found = study.notices.all() if study.pk else []
+        if not found:
+            return _("None recorded")
+        return render_to_string("admin/articles/_study_notices.html", {"notices": found})
 
     @admin.display(description=_("suggested type"))
     def suggestion(self, study):

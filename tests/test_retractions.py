@@ -133,3 +133,11 @@ def test_unmatched_rows_touch_nothing(make_study):
     report = import_retractions(CSV.open(newline=""))
     assert (report.rows, report.matched, report.recorded) == (6, 0, 0)
     assert not Study.objects.get(pk=study.pk).is_retracted
+
+
+def test_notices_show_on_the_study_admin_page(client, live, trial, reviewer):
+    run()
+    client.force_login(reviewer)
+    html = client.get(f"/admin/articles/study/{trial.pk}/change/").content.decode()
+    assert "Retraction Watch database (90001)" in html
+    assert "10.5555/jit.2023.retract" in html
