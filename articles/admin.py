@@ -30,6 +30,7 @@ from .models import (
     Topic,
 )
 from .staff_views import ArticleStaffViewsMixin
+from .study_admin_views import StudyToolsMixin, export_response
 
 
 @admin.register(Topic)
@@ -79,14 +80,32 @@ class CitingClaimInline(admin.TabularInline):
         return citation.claim.text
 
 
+class AwaitingReviewFilter(admin.SimpleListFilter):
+    title = _("type and finding")
+    parameter_name = "described"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not yet set (imported)")), ("yes", _("Set by a reviewer"))]
+
+    def queryset(self, request, queryset):
+        described = queryset.described()
+        if self.value() == "yes":
+            return described
+        if self.value() == "no":
+            return queryset.exclude(pk__in=described.values("pk"))
+        return queryset
+
+
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
     list_display = ["key", "short_title", "study_type", "year", "doi", "pmid", "is_retracted"]
-    list_filter = ["study_type", "year", "is_retracted"]
+    list_filter = [AwaitingReviewFilter, "study_type", "year", "is_retracted"]
     search_fields = ["key", "title", "authors", "doi", "pmid"]
     inlines = [CitingClaimInline]
+    autocomplete_fields = ["included_studies"]
+    actions = ["export_bibtex", "export_csl_json", "confirm_suggested_type"]
     fieldsets = [
-        (None, {"fields": ["key", "study_type", "finding"]}),
+        (None, {"fields": ["key", "study_type", "suggestion", "finding"]}),
         (
             _("Facts that decide which certainty wordings fit"),
             {"fields": ["sample_size", "participants", "sham_controlled", "stated_grade"]},
@@ -106,7 +125,11 @@ class StudyAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Retraction"), {"fields": ["is_retracted", "retraction_note"]}),
+        (_("Retraction"), {"fields": ["is_retracted", "retraction_note", "notices"]}),
+        (
+            _("For a systematic review: the library's studies it includes"),
+            {"fields": ["included_studies"], "classes": ["collapse"]},
+        ),
         (_("Changes waiting for a reviewer"), {"fields": ["pending_changes"]}),
     ]
 
@@ -115,7 +138,12 @@ class StudyAdmin(admin.ModelAdmin):
     verified_fields = list(study_changes.VERIFIED_FIELDS)
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [*super().get_readonly_fields(request, obj), "pending_changes"]
+        fields = [
+            *super().get_readonly_fields(request, obj),
+            "pending_changes",
+            "suggestion",
+            "notices",
+        ]
         if obj is not None and not request.user.has_perm("articles.verify_study"):
             fields += self.verified_fields
         if obj is not None and obj.is_cited():
@@ -173,6 +201,64 @@ class StudyAdmin(admin.ModelAdmin):
         level, text = outcome
         self.message_user(request, text, level)
         return HttpResponseRedirect(request.path)
+
+    @admin.display(description=_("notices"))
+    def notices(self, study):
+        """Retractions, corrections and other notices the imports recorded (read-only: a
+        table rather than an inline, so the change form posts no extra formset)."""
+        found = study.notices.all() if study.pk else []
+        if not found:
+            return _("None recorded")
+        return render_to_string("admin/articles/_study_notices.html", {"notices": found})
+
+    @admin.display(description=_("suggested type"))
+    def suggestion(self, study):
+        if not study.suggested_study_type:
+            return _("None")
+        return _(
+            "%(type)s (from the publication types: %(types)s). Confirm it by setting the type."
+        ) % {
+            "type": study.get_suggested_study_type_display(),
+            "types": ", ".join(study.publication_types) or _("none listed"),
+        }
+
+    @admin.action(description=_("Export selected studies as BibTeX"))
+    def export_bibtex(self, request, queryset):
+        return export_response(queryset.order_by("key"), "bibtex", "studies")
+
+    @admin.action(description=_("Export selected studies as CSL-JSON"))
+    def export_csl_json(self, request, queryset):
+        return export_response(queryset.order_by("key"), "csl-json", "studies")
+
+    def has_verify_permission(self, request):
+        return request.user.has_perm(study_changes.VERIFY_PERMISSION)
+
+    @admin.action(
+        description=_("Confirm the suggested type of selected studies"), permissions=["verify"]
+    )
+    def confirm_suggested_type(self, request, queryset):
+        done, skipped = [], 0
+        for study in queryset.filter(study_type="").exclude(suggested_study_type=""):
+            values = {"study_type": study.suggested_study_type}
+            if study.is_cited():
+                # Cited studies change only through a recorded, accepted change.
+                change = study_changes.propose_change(study, values, by=request.user)
+                study_changes.accept_change(change, by=request.user)
+            else:
+                study.study_type = study.suggested_study_type
+                study.save(update_fields=["study_type", "updated_at"])
+            done.append(study.key)
+        skipped = queryset.count() - len(done)
+        if done:
+            self.message_user(
+                request, _("Type confirmed for: %s.") % ", ".join(done), messages.SUCCESS
+            )
+        if skipped:
+            self.message_user(
+                request,
+                _("%(n)s selected stud(ies) had a type already or no suggestion.") % {"n": skipped},
+                messages.WARNING,
+            )
 
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, study):

@@ -86,6 +86,13 @@ class Topic(models.Model):
         return self.name
 
 
+class StudyQuerySet(models.QuerySet):
+    def described(self):
+        """Studies a reviewer has given a type and a plain-language finding: the ones patients
+        see in the library (an imported study waits until then)."""
+        return self.exclude(study_type="").exclude(finding="")
+
+
 class Study(models.Model):
     """A publication that article claims cite, with a plain-language account of what it found."""
 
@@ -120,7 +127,35 @@ class Study(models.Model):
         help_text=_("PubMed identifier (digits only). Leave empty if not confirmed."),
     )
     url = models.URLField("URL", max_length=500, blank=True)
-    study_type = models.CharField(max_length=30, choices=StudyType.choices)
+    study_type = models.CharField(
+        max_length=30,
+        choices=StudyType.choices,
+        blank=True,
+        help_text=_("Set by a reviewer; an imported study has none until then."),
+    )
+    suggested_study_type = models.CharField(
+        max_length=30,
+        choices=StudyType.choices,
+        blank=True,
+        editable=False,
+        help_text=_("What the source's publication types suggest; a reviewer confirms it."),
+    )
+    publication_types = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("Publication types as the source (PubMed) lists them."),
+    )
+    included_studies = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="included_in_reviews",
+        help_text=_(
+            "For a systematic review: the studies in this library that it pools, as stated in "
+            "its list of included studies. Used only for freshness hints on the review screen."
+        ),
+    )
     sample_size = models.CharField(
         max_length=200,
         blank=True,
@@ -153,7 +188,11 @@ class Study(models.Model):
         ),
     )
     finding = models.TextField(
-        help_text=_("What the study actually found, in plain words a patient can follow.")
+        blank=True,
+        help_text=_(
+            "What the study actually found, in plain words a patient can follow. A study "
+            "without one cannot support a claim."
+        ),
     )
     is_retracted = models.BooleanField(
         "retracted",
@@ -163,6 +202,8 @@ class Study(models.Model):
     retraction_note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StudyQuerySet.as_manager()
 
     class Meta:
         ordering = ["key"]
@@ -248,6 +289,10 @@ class Study(models.Model):
             )
             .exists()
         )
+
+    def is_described(self):
+        """True when a reviewer has set its type and finding, so it may support claims."""
+        return bool(self.study_type and self.finding)
 
     def reviewed_values(self):
         """The fields a reviewer vouches for, as a dict (what a StudyChange proposes)."""
@@ -822,6 +867,9 @@ class StudyChange(models.Model):
 class ReviewFlagReason(models.TextChoices):
     STUDY_CHANGED = "study_changed", _("A cited study was changed")
     STUDY_RETRACTED = "study_retracted", _("A cited study was retracted")
+    STUDY_CORRECTED = "study_corrected", _("A cited study was corrected")
+    STUDY_CONCERN = "study_concern", _("An expression of concern about a cited study")
+    STUDY_REINSTATED = "study_reinstated", _("A cited study was reinstated")
     OTHER = "other", _("Other")
 
 
@@ -853,3 +901,47 @@ class ReviewFlag(models.Model):
     def is_open(self):
         live = self.article.live_revision
         return live is not None and (live.approved_at is None or live.approved_at < self.raised_at)
+
+
+class NoticeNature(models.TextChoices):
+    """Kinds of editorial notice about a published study (Retraction Watch's RetractionNature,
+    and Crossmark's update types)."""
+
+    RETRACTION = "retraction", _("Retraction")
+    CORRECTION = "correction", _("Correction")
+    EXPRESSION_OF_CONCERN = "expression_of_concern", _("Expression of concern")
+    REINSTATEMENT = "reinstatement", _("Reinstatement")
+
+
+class NoticeSource(models.TextChoices):
+    RETRACTION_WATCH = "retraction_watch", _("Retraction Watch database")
+    CROSSREF = "crossref", _("Crossref (Crossmark update)")
+
+
+class StudyNotice(models.Model):
+    """A retraction, correction, expression of concern or reinstatement published about a
+    study, as a source reported it. Recorded through `articles.study_changes.record_notice`,
+    which also marks a retraction and flags the live articles citing the study."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="notices")
+    nature = models.CharField(max_length=30, choices=NoticeNature.choices)
+    notice_on = models.DateField(null=True, blank=True)
+    notice_doi = models.CharField("notice DOI", max_length=200, blank=True)
+    notice_pmid = models.CharField("notice PMID", max_length=12, blank=True)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=30, choices=NoticeSource.choices)
+    source_id = models.CharField(
+        max_length=200, help_text=_("The source's record ID, or the notice's DOI.")
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-notice_on", "-recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "source", "source_id"], name="studynotice_unique_source_record"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.study.key}: {self.get_nature_display()}"

@@ -28,6 +28,7 @@ from questions.models import PublicAnswer
 from . import workflow
 from .diff import line_diff
 from .forms import CitationReviewFormSet, ClaimReviewFormSet
+from .freshness import freshness_hints
 from .lint import revision_findings
 from .models import (
     Article,
@@ -37,6 +38,7 @@ from .models import (
     ReviewerProfile,
     Status,
 )
+from .study_admin_views import export_response
 from .views import article_page_context
 
 EARLIEST_DOSSIER_YEAR = 1900
@@ -56,6 +58,7 @@ class ArticleStaffViewsMixin:
             ("<int:object_id>/revisions/", self.revisions_view, "revisions"),
             ("<int:object_id>/compare/", self.compare_view, "compare"),
             ("<int:object_id>/dossier/", self.dossier_view, "dossier"),
+            ("<int:object_id>/references/<str:fmt>/", self.references_view, "references"),
         ]
         return [
             *(
@@ -119,6 +122,20 @@ class ArticleStaffViewsMixin:
             return self._review_post(request, article)
         return self._render_review(request, article)
 
+    def references_view(self, request, object_id, fmt):
+        """The studies the revision under review (else the live one) cites, for a reference
+        manager, in order of first citation."""
+        article = self.get_article_or_403(request, object_id)
+        revision = review_revision(article)
+        studies = []
+        if revision is not None:
+            for citation in Citation.objects.filter(claim__revision=revision).select_related(
+                "study"
+            ):
+                if citation.study not in studies:
+                    studies.append(citation.study)
+        return export_response(studies, fmt, f"{article.slug}-references")
+
     def _review_post(self, request, article):
         here = reverse("admin:articles_article_review", args=[article.pk])
         forms = review_forms(article, request.user, request.POST)
@@ -180,6 +197,10 @@ class ArticleStaffViewsMixin:
         claims = review_claims(revision) if revision else []
         if forms is not None:
             forms.attach(claims)
+        citations = [citation for claim in claims for citation in claim.citations.all()]
+        hints = freshness_hints({citation.study for citation in citations})
+        for citation in citations:
+            citation.freshness_hints = hints[citation.study.pk]
         dismissals = list(article.lint_dismissals.select_related("dismissed_by", "revision"))
         dismissed = {dismissal.fingerprint: dismissal for dismissal in dismissals}
         findings = revision_findings(revision) if revision else []

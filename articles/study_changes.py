@@ -10,8 +10,11 @@ Live article pages are not rewritten by an accepted change either: they render e
 it was when the live revision was submitted (`Citation.study_as_reviewed`), except that a
 retraction shows at once. A re-reviewed revision picks up the new values.
 
-`flag_articles_citing` is public so other sources of news about a study (a retraction import)
-can flag the same way.
+`flag_articles_citing` is public so other sources of news about a study can flag the same
+way. Editorial notices (retractions, corrections, expressions of concern, reinstatements, from
+the Retraction Watch import or Crossref's update relations) come in through `record_notice`:
+the one place where a study changes without a reviewer's decision, because a retraction must
+reach patients at once.
 """
 
 import logging
@@ -27,11 +30,13 @@ from django.utils import timezone
 
 from .models import (
     Article,
+    NoticeNature,
     ReviewFlag,
     ReviewFlagReason,
     Study,
     StudyChange,
     StudyChangeStatus,
+    StudyNotice,
 )
 
 logger = logging.getLogger(__name__)
@@ -162,6 +167,70 @@ def reject_change(change, *, by, note="", now=None):
         change.decision_note = note[:300]
         change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
     return change
+
+
+NOTICE_FLAG_REASONS = {
+    NoticeNature.RETRACTION: ReviewFlagReason.STUDY_RETRACTED,
+    NoticeNature.CORRECTION: ReviewFlagReason.STUDY_CORRECTED,
+    NoticeNature.EXPRESSION_OF_CONCERN: ReviewFlagReason.STUDY_CONCERN,
+    NoticeNature.REINSTATEMENT: ReviewFlagReason.STUDY_REINSTATED,
+}
+
+
+def record_notice(
+    study,
+    *,
+    nature,
+    source,
+    source_id,
+    notice_on=None,
+    notice_doi="",
+    notice_pmid="",
+    reason="",
+    by=None,
+    now=None,
+):
+    """Record an editorial notice about `study` once per source record, and act on it.
+
+    A retraction marks the study retracted at once (patients see a notice on every live
+    article citing it, and no article citing it can be approved); every nature flags the
+    live articles citing the study for review and emails their reviewers. A reinstatement
+    does not clear the retraction: a reviewer decides that. Returns the new StudyNotice and
+    its flags, or (None, []) when this record was already known.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        notice, created = StudyNotice.objects.get_or_create(
+            study=study,
+            source=source,
+            source_id=source_id[:200],
+            defaults={
+                "nature": nature,
+                "notice_on": notice_on,
+                "notice_doi": notice_doi[:200],
+                "notice_pmid": notice_pmid[:12],
+                "reason": reason,
+                "recorded_at": now,
+            },
+        )
+        if not created:
+            return None, []
+        label = NoticeNature(nature).label
+        when = f" on {notice_on.isoformat()}" if notice_on else ""
+        where = f" (notice: https://doi.org/{notice_doi})" if notice_doi else ""
+        detail = f"{label}{when}{where}. {reason}".strip()
+        if nature == NoticeNature.RETRACTION and not study.is_retracted:
+            study.is_retracted = True
+            study.retraction_note = f"Retracted{when}.{where} {reason}".strip()[:2000]
+            study.save(update_fields=["is_retracted", "retraction_note", "updated_at"])
+        flags = flag_articles_citing(
+            study,
+            reason=NOTICE_FLAG_REASONS[nature],
+            by=by,
+            detail=f"{study.key}: {detail}",
+            now=now,
+        )
+    return notice, flags
 
 
 def flag_articles_citing(study, *, reason, by=None, detail="", now=None):

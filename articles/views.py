@@ -174,9 +174,11 @@ class StudyListView(ListView):
         live = Q(
             citations__claim__revision_id__in=Article.objects.published().values("live_revision_id")
         )
-        studies = Study.objects.annotate(
-            published_claims=Count("citations__claim", filter=live, distinct=True)
-        ).order_by(strongest_first(), "-year", "key")
+        studies = (
+            Study.objects.described()
+            .annotate(published_claims=Count("citations__claim", filter=live, distinct=True))
+            .order_by(strongest_first(), "-year", "key")
+        )
         self.study_type = self.request.GET.get("type", "")
         if self.study_type in StudyType.values:
             studies = studies.filter(study_type=self.study_type)
@@ -197,7 +199,7 @@ class StudyDetailView(DetailView):
     context_object_name = "study"
     slug_field = "key"
     slug_url_kwarg = "key"
-    queryset = Study.objects.all()
+    queryset = Study.objects.described()
 
     def get_context_data(self, **kwargs):
         citations = (

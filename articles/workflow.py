@@ -602,6 +602,24 @@ def evidence_problems(revision: ArticleRevision) -> list[Problem]:
         problems.append(
             Problem("retracted_study", f"It cites retracted studies: {', '.join(retracted)}.")
         )
+    undescribed = sorted(
+        {
+            c.study.key
+            for claim in claims
+            for c in claim.citations.all()
+            if not c.study.is_described()
+        }
+    )
+    if undescribed:
+        # An imported study has no type or finding until a reviewer sets them.
+        problems.append(
+            Problem(
+                "undescribed_study",
+                "A reviewer must set the type and plain-language finding of: "
+                + ", ".join(undescribed)
+                + ".",
+            )
+        )
     return problems
 
 

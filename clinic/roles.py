@@ -38,6 +38,7 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.view_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            "articles.view_studynotice",
             # Patient questions: read the queue, redact, decline; write public answers.
             "questions.view_patientquestion",
             "questions.change_patientquestion",
@@ -63,6 +64,7 @@ ROLES: dict[str, frozenset[str]] = {
             "articles.change_claim",
             "articles.view_studychange",
             "articles.view_reviewflag",
+            "articles.view_studynotice",
             # Patient questions: read, redact and decline; answers are reviewed with the
             # article permissions above (review, approve, publish).
             "questions.view_patientquestion",

@@ -166,6 +166,9 @@ if "EMAIL_URL" in env:
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="clinic@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Contact address sent to Crossref and PubMed with study look-ups, as both ask.
+CROSSREF_MAILTO = env.str("CROSSREF_MAILTO", default="webmaster@example.org")
+LOOKUP_TIMEOUT_SECONDS = env.float("LOOKUP_TIMEOUT_SECONDS", default=4.0)
 
 # Background tasks (intake notifications) are stored in the database and run by
 # `manage.py db_worker`; see screening/README_SECTION.md.

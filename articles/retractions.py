@@ -1,0 +1,156 @@
+"""Reading the Retraction Watch database (the CSV Crossref distributes) against the library.
+
+The file has tens of thousands of rows and the library a few hundred studies, so the library's
+DOIs and PMIDs are loaded into two dicts once and the CSV is streamed row by row: memory stays
+flat and only matching rows touch the database. Each match goes through
+`articles.study_changes.record_notice`, which records the notice once per Retraction Watch
+record, marks a retraction, and flags the live articles citing the study.
+"""
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .models import NoticeNature, NoticeSource, Study, StudyNotice, normalise_doi
+from .study_changes import record_notice
+
+REQUIRED_COLUMNS = ("Record ID", "OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNature")
+NATURES = {
+    "retraction": NoticeNature.RETRACTION,
+    "correction": NoticeNature.CORRECTION,
+    "expression of concern": NoticeNature.EXPRESSION_OF_CONCERN,
+    "reinstatement": NoticeNature.REINSTATEMENT,
+}
+# Placeholders the database uses for "no identifier".
+NO_VALUE = {"", "0", "unavailable", "na", "n/a", "none"}
+
+
+class RetractionFileError(ValueError):
+    """The file is not in the Retraction Watch layout; nothing was read."""
+
+
+@dataclass
+class RetractionReport:
+    rows: int = 0
+    matched: int = 0
+    recorded: int = 0
+    already_known: int = 0
+    retracted: list[str] = field(default_factory=list)
+    flagged_articles: int = 0
+    errors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would be recorded" if self.dry_run else "recorded"
+        return (
+            f"{self.rows} row(s) read, {self.matched} about studies in the library: "
+            f"{self.recorded} notice(s) {verb}, {self.already_known} already known; "
+            f"{len(self.retracted)} study(ies) newly retracted; "
+            f"{self.flagged_articles} live article(s) flagged for review; "
+            f"{len(self.errors)} error(s)."
+        )
+
+
+def parse_notice_date(value: str) -> date | None:
+    """'2023-01-27', '1/27/2023 0:00' or '27/01/2023' (as seen in exports), else None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    text = value.split(" ")[0]
+    for layout in ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    return None
+
+
+def readable_reason(value: str) -> str:
+    """'+Duplication of Data;+Error in Analyses;' → 'Duplication of Data; Error in Analyses'."""
+    return "; ".join(part.strip().lstrip("+") for part in value.split(";") if part.strip())
+
+
+def _identifiers(value: str, *, doi: bool) -> list[str]:
+    """One cell may hold several identifiers separated by ';'."""
+    found = []
+    for part in (value or "").replace(",", ";").split(";"):
+        part = part.strip()
+        if part.lower() in NO_VALUE:
+            continue
+        found.append(normalise_doi(part).lower() if doi else part)
+    return found
+
+
+def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
+    """Match each row of a Retraction Watch CSV (an iterable of text lines) against the
+    library by the original paper's DOI or PMID, and record what it says."""
+    reader = csv.DictReader(lines)
+    missing = [name for name in REQUIRED_COLUMNS if name not in (reader.fieldnames or [])]
+    if missing:
+        raise RetractionFileError(
+            "This is not a Retraction Watch CSV: it lacks the column(s) " + ", ".join(missing) + "."
+        )
+    by_doi, by_pmid = {}, {}
+    for pk, doi, pmid in Study.objects.values_list("pk", "doi", "pmid"):
+        if doi:
+            by_doi[doi.lower()] = pk
+        if pmid:
+            by_pmid[pmid] = pk
+    known = set(
+        StudyNotice.objects.filter(source=NoticeSource.RETRACTION_WATCH).values_list(
+            "study_id", "source_id"
+        )
+    )
+    report = RetractionReport(dry_run=dry_run)
+    for number, row in enumerate(reader, start=2):  # line 1 is the header
+        report.rows += 1
+        pks = {
+            by_doi[doi] for doi in _identifiers(row["OriginalPaperDOI"], doi=True) if doi in by_doi
+        }
+        pks |= {
+            by_pmid[pmid]
+            for pmid in _identifiers(row["OriginalPaperPubMedID"], doi=False)
+            if pmid in by_pmid
+        }
+        if not pks:
+            continue
+        report.matched += 1
+        nature = NATURES.get((row["RetractionNature"] or "").strip().lower())
+        record_id = (row["Record ID"] or "").strip()
+        if nature is None or not record_id:
+            report.errors.append(
+                f"line {number}: "
+                + (
+                    f"unknown RetractionNature “{row['RetractionNature']}”"
+                    if nature is None
+                    else "no Record ID"
+                )
+            )
+            continue
+        for pk in sorted(pks):
+            if (pk, record_id) in known:
+                report.already_known += 1
+                continue
+            known.add((pk, record_id))
+            report.recorded += 1
+            if dry_run:
+                continue
+            study = Study.objects.get(pk=pk)
+            was_retracted = study.is_retracted
+            notice_dois = _identifiers(row.get("RetractionDOI", ""), doi=True)
+            notice_pmids = _identifiers(row.get("RetractionPubMedID", ""), doi=False)
+            _notice, flags = record_notice(
+                study,
+                nature=nature,
+                source=NoticeSource.RETRACTION_WATCH,
+                source_id=record_id,
+                notice_on=parse_notice_date(row.get("RetractionDate", "")),
+                notice_doi=notice_dois[0] if notice_dois else "",
+                notice_pmid=notice_pmids[0] if notice_pmids else "",
+                reason=readable_reason(row.get("Reason") or ""),
+                by=by,
+            )
+            if study.is_retracted and not was_retracted:
+                report.retracted.append(study.key)
+            report.flagged_articles += len(flags)
+    return report
