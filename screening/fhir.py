@@ -22,7 +22,7 @@ FHIR_TYPE = {
 }
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
-STATUS = {
+STATUS: dict[str, str] = {
     QuestionnaireStatus.DRAFT: "draft",
     QuestionnaireStatus.ACTIVE: "active",
     QuestionnaireStatus.RETIRED: "retired",

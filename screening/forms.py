@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -126,7 +127,11 @@ class IntakeForm(forms.Form):
     def field_for(question: Question) -> forms.Field:
         # Everything is optional at field level: clean() requires only the questions the
         # patient's own answers make applicable.
-        common = {"label": question.text, "help_text": question.help_text, "required": False}
+        common: dict[str, Any] = {
+            "label": question.text,
+            "help_text": question.help_text,
+            "required": False,
+        }
         match question.kind:
             case Kind.YES_NO | Kind.CHOICE:
                 return forms.ChoiceField(

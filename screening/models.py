@@ -41,7 +41,7 @@ class Outcome(models.TextChoices):
     ROUTINE = "routine", _("Routine")
 
 
-OUTCOME_RANK = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
+OUTCOME_RANK: dict[str, int] = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
 
 
 def is_more_urgent(outcome: str, than: str) -> bool:

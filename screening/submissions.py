@@ -101,10 +101,10 @@ def store(form: IntakeForm, token: uuid.UUID) -> tuple[IntakeSubmission, bool]:
             queue_notification(submission)
     except IntegrityError:
         # The same form arrived twice at once (double click): the other request stored it.
-        submission = IntakeSubmission.objects.filter(token=token).first()
-        if submission is None:
+        stored = IntakeSubmission.objects.filter(token=token).first()
+        if stored is None:
             raise
-        return submission, False
+        return stored, False
     return submission, True
 
 
@@ -130,7 +130,7 @@ def changes(
             continue
         rows.append(
             (
-                (new or old)["question"],
+                (new or before[key])["question"],
                 old["display"] if old else not_answered,
                 new["display"] if new else not_answered,
             )

@@ -1,11 +1,14 @@
-"""Shared fixtures: factories for studies, articles and staff users."""
+"""Shared fixtures: factories for studies, articles and staff users; the intake form's
+questionnaire, valid answers and clinical staff; one Chromium for the browser tests."""
 
 import itertools
 import os
+import uuid
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -21,6 +24,7 @@ from articles.models import (
     Topic,
     Verdict,
 )
+from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
 
 _numbers = itertools.count(1)
 
@@ -150,6 +154,125 @@ def make_article(make_user, make_study, make_reviewer):
     return make
 
 
+# Screening: the intake form and the staff who handle submissions.
+
+# Every answer in the default questionnaire that raises no flag.
+ROUTINE_ANSWERS = {
+    "q_date_of_birth": "1985-06-15",
+    "q_pain_location": ["lower_back"],
+    "q_pain_duration": "over_12_weeks",
+    "q_pain_now": "4",
+    "q_pain_average": "5",
+    "q_impact_daily": "6",
+    "q_impact_sleep": "3",
+    "q_tried": ["pharmacy_painkillers", "exercise"],
+    "q_tried_notes": "Walking helps a little.",
+    "q_bladder_bowel": "no",
+    "q_saddle_numbness": "no",
+    "q_leg_weakness": "no",
+    "q_fever_unwell": "no",
+    "q_cancer_history": "no",
+    "q_weight_loss": "no",
+    "q_injury": "no",
+    "q_night_pain": "no",
+    "q_implanted_device": "no",
+    "q_bleeding": "no",
+    "q_pregnant": "no",
+    "q_seizures": "no",
+    "q_skin_problem": "no",
+    "q_needles_fainting": "no",
+    "q_takes_medicines": "no",
+    "q_anything_else": "",
+}
+
+
+@pytest.fixture
+def screening_cache():
+    """The rate limit lives in the cache: start each test with an empty one."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def questionnaire(db):
+    """The default questionnaire, version 1, created active by the data migration."""
+    return Questionnaire.objects.active().get()
+
+
+@pytest.fixture
+def intake_data(questionnaire):
+    """A factory for a complete, valid POST for the active questionnaire."""
+
+    def make(**overrides):
+        data = {
+            "token": str(uuid.uuid4()),
+            "version": str(questionnaire.version),
+            "website": "",
+            "full_name": "Alex Example",
+            "email": "alex@example.com",
+            "phone": "01632 960123",
+            "preferred_contact": "phone",
+            "consent_contact": "on",
+            "consent_privacy": "on",
+            **ROUTINE_ANSWERS,
+        }
+        for key, value in overrides.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return data
+
+    return make
+
+
+@pytest.fixture
+def submit(client, intake_data, screening_cache):
+    """Post a valid form (with overrides) through the public view; returns the response."""
+
+    def post(**overrides):
+        return client.post("/intake/", intake_data(**overrides))
+
+    return post
+
+
+@pytest.fixture
+def make_staff(django_user_model):
+    """A staff user in the named groups; groups the articles app owns are created if missing."""
+
+    def make(*groups, superuser=False, permissions=(), **fields):
+        username = f"screening-staff{next(_numbers)}"
+        if superuser:
+            return django_user_model.objects.create_superuser(username, password="pw")
+        user = django_user_model.objects.create_user(
+            username=username, password="pw", is_staff=True, **fields
+        )
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        for codename in permissions:
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clinician(make_staff):
+    return make_staff(CLINICAL_STAFF_GROUP)
+
+
+@pytest.fixture
+def non_clinical_staff(make_staff):
+    """Staff who must never see a submission, even with submission permissions granted by hand."""
+    leaked = ["view_intakesubmission", "change_intakesubmission", "export_submission"]
+    return {
+        "author": make_staff("Authors", permissions=leaked),
+        "reviewer": make_staff("Medical reviewers", permissions=leaked),
+        "plain staff": make_staff(),
+    }
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -162,19 +285,19 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def chromium(settings):
-    """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Debian's Chromium driven by Playwright (downloaded browsers do not work here), launched
+    once per test module: a launch costs about as much as a browser test.
 
-    Function-scoped: Playwright's event loop must not outlive the test's database setup.
-    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`.
+    Not session-scoped: while Playwright runs, its event loop changes which database connection
+    the ORM uses, so it must stop before the modules that follow (and before the test database
+    is dropped). Tests take `chromium`, which also adjusts the settings.
     """
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     # Playwright's event loop would make Django refuse ORM calls made by the test itself.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -185,3 +308,15 @@ def chromium(settings):
         # their own context); close it here, or PostgreSQL cannot drop the test database.
         connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def chromium(chromium_browser, settings):
+    """The module's Chromium, for one test.
+
+    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`, and
+    close the contexts and pages the test opens.
+    """
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    return chromium_browser

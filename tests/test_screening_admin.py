@@ -17,7 +17,6 @@ from screening.models import (
     SubmissionStatus,
 )
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 LIST = "/admin/screening/intakesubmission/"

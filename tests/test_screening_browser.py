@@ -7,8 +7,6 @@ import pytest
 
 from screening.models import IntakeSubmission, Outcome
 
-pytest_plugins = ["tests.screening_fixtures"]
-
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),

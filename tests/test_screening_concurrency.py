@@ -18,7 +18,6 @@ from django_tasks_db.models import DBTaskResult
 from screening.models import IntakeSubmission
 from screening.tasks import notify_new_submission
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from screening.models import IntakeSubmission, Outcome
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 

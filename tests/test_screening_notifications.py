@@ -15,7 +15,6 @@ from clinic.models import ClinicDetails
 from screening.models import IntakeSubmission
 from screening.tasks import CLAIM_LEASE, notify_new_submission
 
-pytest_plugins = ["tests.screening_fixtures"]
 # Transactional: the worker sees only committed rows and closes its connections, as in production.
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
