@@ -290,9 +290,7 @@ def chromium_browser():
     """Debian's Chromium driven by Playwright (downloaded browsers do not work here), launched
     once per test module: a launch costs about as much as a browser test.
 
-    Not session-scoped: while Playwright runs, its event loop changes which database connection
-    the ORM uses, so it must stop before the modules that follow (and before the test database
-    is dropped). Tests take `chromium`, which also adjusts the settings.
+    Tests take `chromium`, which also adjusts the settings.
     """
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
@@ -300,13 +298,17 @@ def chromium_browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
+    # While Playwright's event loop runs, Django looks connections up in a context variable
+    # instead of the thread, and would open new ones: those lack the copy of the migrated data
+    # that serialized_rollback restores, and PostgreSQL could not drop the test database while
+    # they stay open. Keep using the connections the test database was set up with.
+    outer = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in outer.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-        # ORM calls made while Playwright runs get their own connection (greenlets carry
-        # their own context); close it here, or PostgreSQL cannot drop the test database.
-        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
