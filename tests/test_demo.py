@@ -1,7 +1,6 @@
 """`manage.py demo`: loads content once, creates staff accounts, refuses production settings."""
 
 import os
-import re
 import subprocess
 import sys
 
@@ -16,6 +15,7 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import Article, Citation, Claim, Status, Study, Verdict
 from tests.conftest import refresh
+from tests.html_tree import citation_links, text, tree
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +71,9 @@ def test_demo_creates_one_account_per_group_and_an_admin(demo):
 
 def test_every_cited_claim_on_demo_articles_links_to_a_named_study(demo, client):
     for article in Article.objects.published().select_related("live_revision"):
-        html = client.get(article.get_absolute_url()).content.decode()
-        links = set(re.findall(r'<sup><a href="#ref-(\d+)">\1</a></sup>', html))
-        items = dict(re.findall(r'<li id="ref-(\d+)">(.*?)</li>', html, re.S))
+        doc = tree(client.get(article.get_absolute_url()))
+        links = set(citation_links(doc))
+        items = {item.get("id"): text(item) for item in doc.xpath("//ol[@class='references']/li")}
         assert links and links == set(items), article.slug
         keys = Citation.objects.filter(claim__revision=article.live_revision).values_list(
             "study__key", flat=True
