@@ -6,6 +6,7 @@ import os
 import uuid
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
@@ -27,6 +28,10 @@ from articles.models import (
 from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
 
 _numbers = itertools.count(1)
+
+# No per-example deadline: a test must not fail because a busy machine ran it slowly.
+hypothesis.settings.register_profile("clinic", deadline=None)
+hypothesis.settings.load_profile("clinic")
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from screening.models import IntakeSubmission, Outcome
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.slow,
 ]
 
 

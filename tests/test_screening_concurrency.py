@@ -21,6 +21,7 @@ from screening.tasks import notify_new_submission
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrency needs a real multi-writer database: run with a PostgreSQL DATABASE_URL",

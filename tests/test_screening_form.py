@@ -356,6 +356,7 @@ TEXT_FIELDS = ["full_name", "q_tried_notes", "q_anything_else", "q_medicines_lis
 typed_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=300)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
