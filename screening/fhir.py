@@ -5,10 +5,12 @@ The response is built from the answers stored on the submission (the question as
 stays faithful to the version the patient answered even after newer versions go live.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.text import slugify
 
-from .models import Kind, PreferredContact, Questionnaire, QuestionnaireStatus
+from .models import AnswerRecord, Kind, PreferredContact, Questionnaire, QuestionnaireStatus
 
 FHIR_TYPE = {
     Kind.YES_NO: "boolean",
@@ -186,7 +188,7 @@ def questionnaire_resource(questionnaire: Questionnaire, clinic_name: str = "") 
     return resource
 
 
-def answer_values(answer: dict) -> list[dict]:
+def answer_values(answer: AnswerRecord) -> list[dict[str, Any]]:
     value, kind = answer["value"], answer["kind"]
     match kind:
         case Kind.YES_NO:

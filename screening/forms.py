@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import triage
-from .models import Kind, PreferredContact, Question, Questionnaire
+from .models import AnswerRecord, Kind, PreferredContact, Question, Questionnaire
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
@@ -269,9 +269,9 @@ class IntakeForm(forms.Form):
             if key in shown and triage.is_answered(value)
         }
 
-    def answer_snapshot(self, answers: dict) -> list[dict]:
+    def answer_snapshot(self, answers: dict[str, Any]) -> list[AnswerRecord]:
         """Each answer with the question exactly as asked, for the submission record."""
-        snapshot = []
+        snapshot: list[AnswerRecord] = []
         for question in self.questions:
             if question.key not in answers:
                 continue

@@ -1,6 +1,7 @@
 """The intake questionnaire (versioned data), its flag rules, and patients' submissions."""
 
 import uuid
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -305,7 +306,7 @@ class Question(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def choices(self):
+    def choices(self) -> list[tuple[str, str]]:
         """The (value, label) pairs a patient chooses from."""
         if self.kind == Kind.YES_NO:
             return [(value, str(label)) for value, label in YES_NO_OPTIONS]
@@ -394,6 +395,18 @@ class FlagRule(models.Model):
                     errors[value_field] = _("Enter a number.")
         if errors:
             raise ValidationError(errors)
+
+
+class AnswerRecord(TypedDict):
+    """One answer in `IntakeSubmission.answers`, with the question exactly as it was asked."""
+
+    key: str
+    section: str
+    question: str
+    kind: str
+    options: list[tuple[str, str]]
+    value: Any  # JSON: a string, a number, a list of option values or an ISO date
+    display: str
 
 
 class IntakeSubmissionQuerySet(models.QuerySet):

@@ -3,9 +3,10 @@
 import logging
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -149,7 +150,7 @@ def form_page(request, form: IntakeForm, *, status=200, sent_at=None, is_rate_li
     return private(render(request, "screening/intake_form.html", context, status=status))
 
 
-def rate_limited(request, form: IntakeForm, usage: dict):
+def rate_limited(request, form: IntakeForm, usage: dict[str, Any]) -> HttpResponse:
     """The filled-in form again, nothing stored, with the clinic's phone number at the top."""
     response = form_page(request, form, status=429, is_rate_limited=True)
     if usage["time_left"] > 0:
