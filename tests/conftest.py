@@ -8,6 +8,7 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connections
@@ -34,56 +35,62 @@ hypothesis.settings.register_profile("clinic", deadline=None)
 hypothesis.settings.load_profile("clinic")
 
 
+def create_user(username=None, groups=(), **fields):
+    """A staff user, optionally in named groups (created by the migrations)."""
+    username = username or f"user{next(_numbers)}"
+    fields.setdefault("is_staff", True)
+    fields.setdefault("first_name", username.title())
+    fields.setdefault("last_name", "Tester")
+    fields.setdefault("email", f"{username}@clinic.example")
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-for-tests", **fields
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def create_study(key=None, **fields):
+    """A study in the library, with plausible bibliographic details."""
+    number = next(_numbers)
+    fields.setdefault("authors", "Tester A, Example B")
+    fields.setdefault("title", f"A trial of something number {number}")
+    fields.setdefault("journal", "Journal of Tests")
+    fields.setdefault("year", 2020)
+    fields.setdefault("study_type", StudyType.RCT)
+    fields.setdefault("finding", "It helped a little, for a short time.")
+    return Study.objects.create(key=key or f"study{number}", **fields)
+
+
+def create_reviewer(username=None, **profile):
+    """A medical reviewer with a profile verified today."""
+    user = create_user(username, groups=["Medical reviewers"])
+    profile.setdefault("display_name", f"Dr {user.first_name} {user.last_name}")
+    profile.setdefault("qualification", "MBBS")
+    profile.setdefault("registration_body", "General Medical Council")
+    profile.setdefault("registration_number", f"GMC{user.pk:06d}")
+    profile.setdefault("verified_on", timezone.localdate())
+    ReviewerProfile.objects.create(user=user, **profile)
+    return user
+
+
+# The factories as fixtures, for tests that use the database; module-scoped set-up calls the
+# functions above directly.
+
+
 @pytest.fixture
 def make_user(django_user_model):
-    """Create a staff user, optionally in named groups (created by the migrations)."""
-
-    def make(username=None, groups=(), **fields):
-        username = username or f"user{next(_numbers)}"
-        fields.setdefault("is_staff", True)
-        fields.setdefault("first_name", username.title())
-        fields.setdefault("last_name", "Tester")
-        fields.setdefault("email", f"{username}@clinic.example")
-        user = django_user_model.objects.create_user(
-            username=username, password="pw-for-tests", **fields
-        )
-        for name in groups:
-            user.groups.add(Group.objects.get(name=name))
-        return user
-
-    return make
+    return create_user
 
 
 @pytest.fixture
 def make_study():
-    def make(key=None, **fields):
-        number = next(_numbers)
-        fields.setdefault("authors", "Tester A, Example B")
-        fields.setdefault("title", f"A trial of something number {number}")
-        fields.setdefault("journal", "Journal of Tests")
-        fields.setdefault("year", 2020)
-        fields.setdefault("study_type", StudyType.RCT)
-        fields.setdefault("finding", "It helped a little, for a short time.")
-        return Study.objects.create(key=key or f"study{number}", **fields)
-
-    return make
+    return create_study
 
 
 @pytest.fixture
 def make_reviewer(make_user):
-    """A medical reviewer with a profile verified today."""
-
-    def make(username=None, **profile):
-        user = make_user(username, groups=["Medical reviewers"])
-        profile.setdefault("display_name", f"Dr {user.first_name} {user.last_name}")
-        profile.setdefault("qualification", "MBBS")
-        profile.setdefault("registration_body", "General Medical Council")
-        profile.setdefault("registration_number", f"GMC{user.pk:06d}")
-        profile.setdefault("verified_on", timezone.localdate())
-        ReviewerProfile.objects.create(user=user, **profile)
-        return user
-
-    return make
+    return create_reviewer
 
 
 @pytest.fixture

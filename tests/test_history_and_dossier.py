@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
 from articles.models import Article, ArticleRevision, ReviewComment
 from tests import html_tree
-from tests.conftest import refresh, review_everything
+from tests.conftest import create_reviewer, create_study, create_user, refresh, review_everything
 from tests.html_tree import citation_links, page_text, row_value, texts, tree
 
 pytestmark = pytest.mark.django_db
@@ -41,21 +42,6 @@ def url(name, article, *args):
     return reverse(f"admin:articles_article_{name}", args=[article.pk, *args])
 
 
-@pytest.fixture
-def author(make_user):
-    return make_user("writer", groups=["Authors"])
-
-
-@pytest.fixture
-def reviewer(make_reviewer):
-    return make_reviewer("drlee", registration_number="GMC7654321")
-
-
-@pytest.fixture
-def publisher(make_user):
-    return make_user("editor", groups=["Medical reviewers"])
-
-
 def publish_text(article, body, *, author, reviewer, publisher, at, title="Back pain"):
     """Take `body` through the whole workflow, published at `at` (earlier steps just before).
 
@@ -74,17 +60,53 @@ def publish_text(article, body, *, author, reviewer, publisher, at, title="Back 
     return article
 
 
+@pytest.fixture(scope="module", autouse=True)
+def people_studies_and_history(django_db_setup, django_db_blocker):
+    """The people, the two studies and the article with a history that most tests here read,
+    created once for the module (taking an article through the workflow twice is slow) and
+    rolled back after it. Each test runs in a savepoint inside, so its own changes are undone
+    before the next test.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        author = create_user("writer", groups=["Authors"])
+        reviewer = create_reviewer("drlee", registration_number="GMC7654321")
+        publisher = create_user("editor", groups=["Medical reviewers"])
+        create_study("cherkin2009")
+        create_study("haake2007")
+        # r1 was live from 200 to 100 days ago, and r2 since.
+        now = timezone.now()
+        article = Article.objects.create(slug="back-pain", author=author)
+        people = {"author": author, "reviewer": reviewer, "publisher": publisher}
+        publish_text(
+            article, FIRST, at=now - timedelta(days=200), title="Back pain, first", **people
+        )
+        publish_text(
+            article, SECOND, at=now - timedelta(days=100), title="Back pain, second", **people
+        )
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def history(make_study, author, reviewer, publisher):
-    """An article whose r1 was live from 200 to 100 days ago, and r2 since."""
-    make_study("cherkin2009")
-    make_study("haake2007")
-    now = timezone.now()
-    article = Article.objects.create(slug="back-pain", author=author)
-    people = {"author": author, "reviewer": reviewer, "publisher": publisher}
-    publish_text(article, FIRST, at=now - timedelta(days=200), title="Back pain, first", **people)
-    publish_text(article, SECOND, at=now - timedelta(days=100), title="Back pain, second", **people)
-    return refresh(article)
+def author(db, django_user_model):
+    return django_user_model.objects.get(username="writer")
+
+
+@pytest.fixture
+def reviewer(db, django_user_model):
+    """A medical reviewer, registration number GMC7654321."""
+    return django_user_model.objects.get(username="drlee")
+
+
+@pytest.fixture
+def publisher(db, django_user_model):
+    return django_user_model.objects.get(username="editor")
+
+
+@pytest.fixture
+def history(db):
+    """The article whose r1 was live from 200 to 100 days ago, and r2 since."""
+    return refresh(Article.objects.get(slug="back-pain"))
 
 
 def days_ago(days):
@@ -205,8 +227,7 @@ def test_dossier_shows_a_hash_mismatch(client, reviewer, history):
     assert "Mismatch" in text(client.get(url("dossier", history)))
 
 
-def test_dossier_escapes_the_markdown_source(client, make_study, author, reviewer, publisher):
-    make_study("cherkin2009")
+def test_dossier_escapes_the_markdown_source(client, author, reviewer, publisher):
     article = Article.objects.create(slug="escaped", author=author)
     publish_text(
         article,
@@ -299,8 +320,7 @@ def test_compare_defaults_to_the_draft_against_the_live_text(client, reviewer, a
     assert "Reworded" in page
 
 
-def test_compare_escapes_the_text(client, reviewer, make_article, make_study):
-    make_study("cherkin2009")
+def test_compare_escapes_the_text(client, reviewer, make_article):
     article = make_article(
         status="draft", body="Needling <img src=x onerror=alert(1)> [@cherkin2009]."
     )
