@@ -44,8 +44,7 @@ class CitingClaimInline(admin.TabularInline):
     """The claims that cite a study, so a retraction's reach is visible at once."""
 
     model = Citation
-    fields = ["article", "revision", "claim_text", "locator", "verdict"]
-    readonly_fields = fields
+    fields = readonly_fields = ("article", "revision", "claim_text", "locator", "verdict")
     extra = 0
     can_delete = False
     verbose_name = _("claim citing this study")

@@ -194,7 +194,7 @@ def _build_markdown() -> MarkdownIt:
     md.inline.ruler.at("image", _record_offset(image))
     md.inline.ruler.at("autolink", _record_offset(autolink))
     # Accept every address while parsing so that refused ones can be reported with a position.
-    md.validateLink = lambda url: True
+    md.validateLink = lambda url: True  # type: ignore[method-assign]  # markdown-it's documented hook
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("citation_error", _render_literal)
     return md
@@ -260,7 +260,7 @@ class _Walker:
                 meta = token.meta
                 self._error(block, meta["offset"], meta["code"], token.content, meta["detail"])
             elif kind == "link_open":
-                href = token.attrGet("href") or ""
+                href = str(token.attrGet("href") or "")
                 if not self._is_allowed_url(block, token, href):
                     drop_link_close = True
                     continue
@@ -301,7 +301,7 @@ class _Walker:
 
     def _image(self, block: Token, token: Token) -> bool:
         offset = token.meta.get("offset", 0)
-        src = token.attrGet("src") or ""
+        src = str(token.attrGet("src") or "")
         if not self._is_allowed_url(block, token, src):
             return False
         alt = []

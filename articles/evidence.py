@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from .models import WEAKER_STUDY_TYPES, StudyType
+from .models import WEAKER_STUDY_TYPES, Claim, Study, StudyType
 
 
 @dataclass
@@ -10,9 +10,9 @@ class Reference:
     """One entry of an article's reference list, numbered by first appearance in the body."""
 
     number: int
-    study: object
+    study: Study
     locators: list[str] = field(default_factory=list)
-    claims: list[object] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
 
     @property
     def certainty_statements(self):

@@ -387,8 +387,7 @@ class SubmissionAccessAdmin(ClinicalOnly, admin.ModelAdmin):
     list_display = ["at", "user", "kind", "submission_link", "query"]
     list_filter = ["kind", ("at", DateFieldListFilter), "user"]
     list_select_related = ["user"]
-    fields = ["at", "user", "kind", "submission_link", "query"]
-    readonly_fields = fields
+    fields = readonly_fields = ("at", "user", "kind", "submission_link", "query")
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):

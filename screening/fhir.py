@@ -11,10 +11,12 @@ Every resource declares FHIR R4 twice: `meta.profile` names the R4 base definiti
 the download's media type carries `fhirVersion=4.0`.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.text import slugify
 
-from .models import Kind, PreferredContact, Questionnaire, QuestionnaireStatus
+from .models import AnswerRecord, Kind, PreferredContact, Questionnaire, QuestionnaireStatus
 
 FHIR_TYPE = {
     Kind.YES_NO: "boolean",
@@ -28,7 +30,7 @@ FHIR_TYPE = {
 }
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
-STATUS = {
+STATUS: dict[str, str] = {
     QuestionnaireStatus.DRAFT: "draft",
     QuestionnaireStatus.ACTIVE: "active",
     QuestionnaireStatus.RETIRED: "retired",
@@ -205,7 +207,7 @@ def questionnaire_resource(questionnaire: Questionnaire, clinic_name: str = "") 
     return resource
 
 
-def answer_values(answer: dict) -> list[dict]:
+def answer_values(answer: AnswerRecord) -> list[dict[str, Any]]:
     value, kind = answer["value"], answer["kind"]
     match kind:
         case Kind.YES_NO:

@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 from clinic.input_guard import reject_unsafe_characters
 
 from . import triage
-from .models import FlagRule, Kind, Level, Operator, PreferredContact, Question, Questionnaire
+from .models import (
+    AnswerRecord,
+    FlagRule,
+    Kind,
+    Level,
+    Operator,
+    PreferredContact,
+    Question,
+    Questionnaire,
+)
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
@@ -130,7 +140,11 @@ class IntakeForm(forms.Form):
     def field_for(question: Question) -> forms.Field:
         # Everything is optional at field level: clean() requires only the questions the
         # patient's own answers make applicable.
-        common = {"label": question.text, "help_text": question.help_text, "required": False}
+        common: dict[str, Any] = {
+            "label": question.text,
+            "help_text": question.help_text,
+            "required": False,
+        }
         match question.kind:
             case Kind.YES_NO | Kind.CHOICE:
                 return forms.ChoiceField(
@@ -266,9 +280,9 @@ class IntakeForm(forms.Form):
             if key in shown and triage.is_answered(value)
         }
 
-    def answer_snapshot(self, answers: dict) -> list[dict]:
+    def answer_snapshot(self, answers: dict[str, Any]) -> list[AnswerRecord]:
         """Each answer with the question exactly as asked, for the submission record."""
-        snapshot = []
+        snapshot: list[AnswerRecord] = []
         for question in self.questions:
             if question.key not in answers:
                 continue

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +29,19 @@ from .choices import (  # noqa: F401  (re-exported: the rest of the project impo
 )
 
 CLINICAL_STAFF_GROUP = roles.CLINICAL_STAFF
+
+
+class AnswerRecord(TypedDict):
+    """One answer in `IntakeSubmission.answers`, with the question exactly as it was asked."""
+
+    key: str
+    section: str
+    question: str
+    kind: str
+    options: list[tuple[str, str]]
+    value: Any  # JSON: a string, a number, a list of option values or an ISO date
+    display: str
+
 
 YES_NO_OPTIONS = [("yes", _("Yes")), ("no", _("No"))]
 SCALE_RANGE = range(0, 11)
@@ -285,7 +299,7 @@ class Question(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def choices(self):
+    def choices(self) -> list[tuple[str, str]]:
         """The (value, label) pairs a patient chooses from."""
         if self.kind == Kind.YES_NO:
             return [(value, str(label)) for value, label in YES_NO_OPTIONS]

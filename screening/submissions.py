@@ -13,6 +13,8 @@ both, so that person's own resends still collapse into one submission.
 """
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -42,7 +44,7 @@ def identity(full_name: str, email: str, phone: str) -> tuple[str, str, str]:
     )
 
 
-def is_same_person(submission: IntakeSubmission, data: dict) -> bool:
+def is_same_person(submission: IntakeSubmission, data: Mapping[str, Any]) -> bool:
     """Same name, email or phone: a patient correcting one of them is still the same patient."""
     stored = identity(submission.full_name, submission.email, submission.phone)
     sent = identity(data["full_name"], data["email"], data["phone"])
@@ -114,15 +116,15 @@ def store(
             queue_notification(submission)
     except IntegrityError:
         # The same form arrived twice at once (double click): the other request stored it.
-        submission = IntakeSubmission.objects.filter(token=token).first()
-        if submission is None:
+        stored = IntakeSubmission.objects.filter(token=token).first()
+        if stored is None:
             raise
-        return submission, False
+        return stored, False
     return submission, True
 
 
 def changes(
-    submission: IntakeSubmission, form: IntakeForm, answers: dict
+    submission: IntakeSubmission, form: IntakeForm, answers: dict[str, Any]
 ) -> list[tuple[str, str, str]]:
     """(what, stored, sent now) for each contact detail and answer that differs."""
     not_answered = _("(not answered)")
@@ -143,7 +145,7 @@ def changes(
             continue
         rows.append(
             (
-                (new or old)["question"],
+                (new or before[key])["question"],
                 old["display"] if old else not_answered,
                 new["display"] if new else not_answered,
             )

@@ -1,11 +1,16 @@
-"""Shared fixtures: factories for studies, articles and staff users."""
+"""Shared fixtures: factories for studies, articles and staff users; the intake form's
+questionnaire, valid answers and clinical staff; one Chromium for the browser tests."""
 
 import itertools
 import os
+import uuid
 from pathlib import Path
 
+import hypothesis
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -21,8 +26,56 @@ from articles.models import (
     Topic,
     Verdict,
 )
+from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
 
 _numbers = itertools.count(1)
+
+# No per-example deadline: a test must not fail because a busy machine ran it slowly.
+hypothesis.settings.register_profile("clinic", deadline=None)
+hypothesis.settings.load_profile("clinic")
+
+
+def create_user(username=None, groups=(), **fields):
+    """A staff user, optionally in named groups (created by the migrations)."""
+    username = username or f"user{next(_numbers)}"
+    fields.setdefault("is_staff", True)
+    fields.setdefault("first_name", username.title())
+    fields.setdefault("last_name", "Tester")
+    fields.setdefault("email", f"{username}@clinic.example")
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-for-tests", **fields
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def create_study(key=None, **fields):
+    """A study in the library, with plausible bibliographic details."""
+    number = next(_numbers)
+    fields.setdefault("authors", "Tester A, Example B")
+    fields.setdefault("title", f"A trial of something number {number}")
+    fields.setdefault("journal", "Journal of Tests")
+    fields.setdefault("year", 2020)
+    fields.setdefault("study_type", StudyType.RCT)
+    fields.setdefault("finding", "It helped a little, for a short time.")
+    return Study.objects.create(key=key or f"study{number}", **fields)
+
+
+def create_reviewer(username=None, **profile):
+    """A medical reviewer with a profile verified today."""
+    user = create_user(username, groups=["Medical reviewers"])
+    profile.setdefault("display_name", f"Dr {user.first_name} {user.last_name}")
+    profile.setdefault("qualification", "MBBS")
+    profile.setdefault("registration_body", "General Medical Council")
+    profile.setdefault("registration_number", f"GMC{user.pk:06d}")
+    profile.setdefault("verified_on", timezone.localdate())
+    ReviewerProfile.objects.create(user=user, **profile)
+    return user
+
+
+# The factories as fixtures, for tests that use the database; module-scoped set-up calls the
+# functions above directly.
 
 
 @pytest.fixture(autouse=True)
@@ -35,54 +88,17 @@ def _password_alone_signs_staff_in(request, monkeypatch):
 
 @pytest.fixture
 def make_user(django_user_model):
-    """Create a staff user, optionally in named groups (created by the migrations)."""
-
-    def make(username=None, groups=(), **fields):
-        username = username or f"user{next(_numbers)}"
-        fields.setdefault("is_staff", True)
-        fields.setdefault("first_name", username.title())
-        fields.setdefault("last_name", "Tester")
-        fields.setdefault("email", f"{username}@clinic.example")
-        user = django_user_model.objects.create_user(
-            username=username, password="pw-for-tests", **fields
-        )
-        for name in groups:
-            user.groups.add(Group.objects.get(name=name))
-        return user
-
-    return make
+    return create_user
 
 
 @pytest.fixture
 def make_study():
-    def make(key=None, **fields):
-        number = next(_numbers)
-        fields.setdefault("authors", "Tester A, Example B")
-        fields.setdefault("title", f"A trial of something number {number}")
-        fields.setdefault("journal", "Journal of Tests")
-        fields.setdefault("year", 2020)
-        fields.setdefault("study_type", StudyType.RCT)
-        fields.setdefault("finding", "It helped a little, for a short time.")
-        return Study.objects.create(key=key or f"study{number}", **fields)
-
-    return make
+    return create_study
 
 
 @pytest.fixture
 def make_reviewer(make_user):
-    """A medical reviewer with a profile verified today."""
-
-    def make(username=None, **profile):
-        user = make_user(username, groups=["Medical reviewers"])
-        profile.setdefault("display_name", f"Dr {user.first_name} {user.last_name}")
-        profile.setdefault("qualification", "MBBS")
-        profile.setdefault("registration_body", "General Medical Council")
-        profile.setdefault("registration_number", f"GMC{user.pk:06d}")
-        profile.setdefault("verified_on", timezone.localdate())
-        ReviewerProfile.objects.create(user=user, **profile)
-        return user
-
-    return make
+    return create_reviewer
 
 
 @pytest.fixture
@@ -158,6 +174,130 @@ def make_article(make_user, make_study, make_reviewer):
     return make
 
 
+# Screening: the intake form and the staff who handle submissions.
+
+# Every answer in the live questionnaire (version 2) that raises no flag.
+ROUTINE_ANSWERS = {
+    "q_date_of_birth": "1985-06-15",
+    "q_pain_location": ["lower_back"],
+    "q_pain_duration": "over_12_weeks",
+    "q_pain_now": "4",
+    "q_pain_average": "5",
+    "q_impact_daily": "6",
+    "q_impact_sleep": "3",
+    "q_tried": ["pharmacy_painkillers", "exercise"],
+    "q_tried_notes": "Walking helps a little.",
+    "q_bladder_bowel": "no",
+    "q_saddle_numbness": "no",
+    "q_leg_weakness": "no",
+    "q_sexual_problems": "no",
+    "q_fever_unwell": "no",
+    "q_health_risks": "no",
+    "q_sudden_severe": "no",
+    "q_cancer_history": "no",
+    "q_weight_loss": "no",
+    "q_injury": "no",
+    "q_night_pain": "no",
+    "q_constant_worsening": "no",
+    "q_morning_stiffness": "no",
+    "q_implanted_device": "no",
+    "q_bleeding": "no",
+    "q_pregnant": "no",
+    "q_seizures": "no",
+    "q_skin_problem": "no",
+    "q_needles_fainting": "no",
+    "q_takes_medicines": "no",
+    "q_anything_else": "",
+}
+
+
+@pytest.fixture
+def screening_cache():
+    """The rate limit lives in the cache: start each test with an empty one."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def questionnaire(db):
+    """The live questionnaire: version 2, made active by the data migrations (v1 retired)."""
+    return Questionnaire.objects.active().get()
+
+
+@pytest.fixture
+def intake_data(questionnaire):
+    """A factory for a complete, valid POST for the active questionnaire."""
+
+    def make(**overrides):
+        data = {
+            "token": str(uuid.uuid4()),
+            "version": str(questionnaire.version),
+            "website": "",
+            "full_name": "Alex Example",
+            "email": "alex@example.com",
+            "phone": "01632 960123",
+            "preferred_contact": "phone",
+            "consent_contact": "on",
+            "consent_privacy": "on",
+            **ROUTINE_ANSWERS,
+        }
+        for key, value in overrides.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        return data
+
+    return make
+
+
+@pytest.fixture
+def submit(client, intake_data, screening_cache):
+    """Post a valid form (with overrides) through the public view; returns the response."""
+
+    def post(**overrides):
+        return client.post("/intake/", intake_data(**overrides))
+
+    return post
+
+
+@pytest.fixture
+def make_staff(django_user_model):
+    """A staff user in the named groups; groups the articles app owns are created if missing."""
+
+    def make(*groups, superuser=False, permissions=(), **fields):
+        username = f"screening-staff{next(_numbers)}"
+        if superuser:
+            return django_user_model.objects.create_superuser(username, password="pw")
+        user = django_user_model.objects.create_user(
+            username=username, password="pw", is_staff=True, **fields
+        )
+        for name in groups:
+            user.groups.add(Group.objects.get_or_create(name=name)[0])
+        for codename in permissions:
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def clinician(make_staff):
+    return make_staff(CLINICAL_STAFF_GROUP)
+
+
+@pytest.fixture
+def non_clinical_staff(make_staff):
+    """Staff who must never see a submission, even with submission permissions granted by hand."""
+    leaked = ["view_intakesubmission", "change_intakesubmission", "export_submission"]
+    return {
+        "author": make_staff("Authors", permissions=leaked),
+        "reviewer": make_staff("Medical reviewers", permissions=leaked),
+        "plain staff": make_staff(),
+    }
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -170,26 +310,40 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def chromium(settings):
-    """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Debian's Chromium driven by Playwright (downloaded browsers do not work here), launched
+    once per test module: a launch costs about as much as a browser test.
 
-    Function-scoped: Playwright's event loop must not outlive the test's database setup.
-    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`.
+    Tests take `chromium`, which also adjusts the settings.
     """
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
     # Playwright's event loop would make Django refuse ORM calls made by the test itself.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    # The live server speaks plain HTTP.
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     from playwright.sync_api import sync_playwright
 
+    # While Playwright's event loop runs, Django looks connections up in a context variable
+    # instead of the thread, and would open new ones: those lack the copy of the migrated data
+    # that serialized_rollback restores, and PostgreSQL could not drop the test database while
+    # they stay open. Keep using the connections the test database was set up with.
+    outer = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, connection in outer.items():
+            connections[alias] = connection
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-        # ORM calls made while Playwright runs get their own connection (greenlets carry
-        # their own context); close it here, or PostgreSQL cannot drop the test database.
-        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def chromium(chromium_browser, settings):
+    """The module's Chromium, for one test.
+
+    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`, and
+    close the contexts and pages the test opens.
+    """
+    # The live server speaks plain HTTP.
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    return chromium_browser

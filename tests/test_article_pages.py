@@ -8,14 +8,14 @@ import pytest
 
 from articles import workflow
 from articles.models import Article, Status, StudyType, Topic
+from tests.html_tree import citation_links, text, texts, tree
 
 pytestmark = pytest.mark.django_db
 
 
 def json_ld_of(html):
-    match = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
-    assert match, "no JSON-LD block"
-    return json.loads(match.group(1))
+    (block,) = tree(html).xpath("//script[@type='application/ld+json']")
+    return json.loads(block.text)
 
 
 def test_article_page_shows_numbered_citations_and_references(client, make_study, make_article):
@@ -40,21 +40,21 @@ def test_article_page_shows_numbered_citations_and_references(client, make_study
     )
     article = make_article(body=body)
     response = client.get(article.get_absolute_url())
-    html = response.content.decode()
     assert response.status_code == 200
-    assert '<sup><a href="#ref-1">1</a></sup>' in html
-    assert '<sup><a href="#ref-2">2</a></sup>' in html
-    assert html.count('href="#ref-1"') == 2
-    references = re.search(r'<ol class="references">(.*?)</ol>', html, re.S).group(1)
-    assert references.index('id="ref-1"') < references.index('id="ref-2"')
+    doc = tree(response)
+    assert citation_links(doc) == ["ref-1", "ref-2", "ref-1"]
+    (reference_list,) = doc.xpath("//ol[@class='references']")
+    assert [item.get("id") for item in reference_list.xpath("./li")] == ["ref-1", "ref-2"]
+    references = text(reference_list)
+    links = reference_list.xpath(".//a/@href")
     assert "Cherkin DC, Sherman KJ, Avins AL, et al. A randomized trial comparing" in references
     assert "Archives of Internal Medicine. 2009;169(9):858-866." in references
-    assert 'href="https://doi.org/10.1001/archinternmed.2009.65"' in references
-    assert 'href="https://pubmed.ncbi.nlm.nih.gov/19433697/"' in references
+    assert "https://doi.org/10.1001/archinternmed.2009.65" in links
+    assert "https://pubmed.ncbi.nlm.nih.gov/19433697/" in links
     assert "Randomised controlled trial" in references
     assert "Clinical practice guideline" in references
     assert "p. 861" in references
-    assert first.finding in references and second.get_absolute_url() in references
+    assert first.finding in references and second.get_absolute_url() in links
 
 
 def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_reviewer, make_article):
@@ -64,7 +64,7 @@ def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_reviewe
     html = client.get(article.get_absolute_url()).content.decode()
     assert "Medically reviewed by" in html and "2 March 2026" in html
     profile_url = reviewer.reviewer_profile.get_absolute_url()
-    assert f'<a href="{profile_url}">Dr Morgan Lee</a>' in html
+    assert texts(tree(html), f"//a[@href='{profile_url}']") == ["Dr Morgan Lee"]
     assert "Next review due" in html and "March 2027" in html
     data = json_ld_of(html)
     assert data["@type"] == "MedicalWebPage"
@@ -73,8 +73,10 @@ def test_article_page_reviewer_line_json_ld_and_social_tags(client, make_reviewe
     assert data["lastReviewed"] == "2026-03-02"
     assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Morgan Lee"}
     assert len(data["citation"]) == 3
-    assert f'<link rel="canonical" href="http://testserver{article.get_absolute_url()}">' in html
-    assert '<meta property="og:title" content="Acupuncture and back pain">' in html
+    head = tree(html).head
+    canonical = f"http://testserver{article.get_absolute_url()}"
+    assert head.xpath("./link[@rel='canonical']/@href") == [canonical]
+    assert head.xpath("./meta[@property='og:title']/@content") == ["Acupuncture and back pain"]
 
 
 def test_json_ld_cannot_break_out_of_its_script(client, make_article):
@@ -108,7 +110,7 @@ def test_article_page_query_count_does_not_grow(
     with django_assert_max_num_queries(5):
         response = client.get(article.get_absolute_url())
     assert response.status_code == 200
-    assert response.content.decode().count('<li id="ref-') == citations
+    assert len(tree(response).xpath("//ol[@class='references']/li")) == citations
 
 
 def test_draft_article_is_404(client, make_article):
@@ -153,10 +155,10 @@ def test_article_list_newest_first_topic_filter_and_pagination(client, make_arti
 
 def test_home_shows_clinic_latest_articles_and_intake_link(client, make_article):
     make_article(title="Fresh article")
-    html = client.get("/").content.decode()
-    assert "Fresh article" in html
-    assert 'href="/intake/"' in html
-    assert '<main id="main"' in html and 'lang="en"' in html
+    doc = tree(client.get("/"))
+    assert "Fresh article" in text(doc.body)
+    assert doc.xpath("//a[@href='/intake/']")
+    assert doc.xpath("//main[@id='main']") and doc.get("lang") == "en"
 
 
 def test_evidence_pages_list_studies_and_published_claims(client, make_study, make_article):

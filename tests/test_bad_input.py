@@ -13,7 +13,6 @@ from articles.models import Article, Citation, Claim, ReviewComment, Verdict
 from screening.models import IntakeSubmission
 
 pytestmark = pytest.mark.django_db
-pytest_plugins = ["tests.screening_fixtures"]
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

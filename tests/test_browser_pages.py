@@ -5,7 +5,10 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.slow,
+]
 
 
 HEADING_LEVELS = """() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')]
@@ -56,8 +59,10 @@ def test_public_pages_at_phone_width_without_javascript(
 
 def test_article_prints_without_navigation(chromium, live_server, make_article):
     article = make_article()
-    page = chromium.new_page()
+    context = chromium.new_context()
+    page = context.new_page()
     page.goto(live_server.url + article.get_absolute_url())
     page.emulate_media(media="print")
     assert page.locator("header nav").is_hidden()
     assert page.locator("#references-heading").is_visible()
+    context.close()

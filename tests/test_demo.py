@@ -1,7 +1,6 @@
 """`manage.py demo`: loads content once, creates staff accounts, refuses production settings."""
 
 import os
-import re
 import subprocess
 import sys
 
@@ -9,16 +8,35 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
 
-from articles.models import Article, Citation, Claim, Status, Study
+from articles import workflow
+from articles.models import Article, Citation, Claim, Status, Study, Verdict
+from tests.conftest import refresh
+from tests.html_tree import citation_links, text, tree
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def demo_content(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module (loading takes seconds) and rolled back after it.
+
+    Each test runs in a savepoint inside this transaction, so what one test changes is undone
+    before the next.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(DEBUG=True):
+            call_command("demo", "--no-serve", verbosity=0)
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo(settings):
-    settings.DEBUG = True
-    call_command("demo", "--no-serve", verbosity=0)
+def demo(demo_content, db):
+    """The demo content, for a test that uses the database."""
 
 
 def counts():
@@ -32,6 +50,7 @@ def counts():
 
 
 def test_demo_loads_content_once(demo, settings):
+    settings.DEBUG = True
     before = counts()
     call_command("demo", "--no-serve", verbosity=0)
     assert counts() == before
@@ -52,9 +71,9 @@ def test_demo_creates_one_account_per_group_and_an_admin(demo):
 
 def test_every_cited_claim_on_demo_articles_links_to_a_named_study(demo, client):
     for article in Article.objects.published().select_related("live_revision"):
-        html = client.get(article.get_absolute_url()).content.decode()
-        links = set(re.findall(r'<sup><a href="#ref-(\d+)">\1</a></sup>', html))
-        items = dict(re.findall(r'<li id="ref-(\d+)">(.*?)</li>', html, re.S))
+        doc = tree(client.get(article.get_absolute_url()))
+        links = set(citation_links(doc))
+        items = {item.get("id"): text(item) for item in doc.xpath("//ol[@class='references']/li")}
         assert links and links == set(items), article.slug
         keys = Citation.objects.filter(claim__revision=article.live_revision).values_list(
             "study__key", flat=True
@@ -62,6 +81,30 @@ def test_every_cited_claim_on_demo_articles_links_to_a_named_study(demo, client)
         for key in set(keys):
             study = Study.objects.get(key=key)
             assert any(study.title.rstrip(".") in item for item in items.values()), key
+
+
+def test_linter_flags_uncited_claims_in_the_demo_draft(demo, client):
+    draft = Article.objects.get(status=Status.DRAFT, live_revision__isnull=True)
+    findings = workflow.open_lint_findings(draft)
+    sentences = " ".join(finding.sentence for finding in findings)
+    assert len(findings) >= 3
+    assert "Most people feel better after a few sessions." in sentences
+    # The author sees the warnings on the change page while writing.
+    client.force_login(draft.author)
+    html = client.get(reverse("admin:articles_article_change", args=[draft.pk])).content.decode()
+    assert "read like health claims but have no citation" in html
+
+
+def test_demo_article_in_review_has_mixed_verdicts_and_linter_warnings(demo):
+    article = Article.objects.get(status=Status.IN_REVIEW)
+    verdicts = set(
+        Citation.objects.filter(claim__revision=article.draft).values_list("verdict", flat=True)
+    )
+    assert {Verdict.SUPPORTS, Verdict.OVERSTATED} <= verdicts
+    assert len(workflow.open_lint_findings(article)) >= 1
+    reviewer = article.reviewer
+    problems = workflow.APPROVE.check(refresh(article), reviewer)
+    assert "unsupported_citation" in {problem.code for problem in problems}
 
 
 def test_demo_refuses_without_debug(settings):

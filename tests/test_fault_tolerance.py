@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tests.screening_fixtures import ROUTINE_ANSWERS
+from tests.conftest import ROUTINE_ANSWERS
 
 pytest_plugins = ["tests.private_postgres"]
 

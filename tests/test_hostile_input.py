@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from articles.models import Study
 from screening.models import IntakeSubmission
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Raw pieces of an urlencoded value: a NUL, bytes that are not UTF-8, a lone surrogate as

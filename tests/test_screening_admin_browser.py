@@ -13,8 +13,6 @@ from django.utils import timezone
 from screening.models import IntakeSubmission, SubmissionNote, SubmissionStatus
 from tests.screening_axe import axe_violations
 
-pytest_plugins = ["tests.screening_fixtures"]
-
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),

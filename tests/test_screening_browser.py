@@ -7,11 +7,10 @@ import pytest
 
 from screening.models import IntakeSubmission, Outcome
 
-pytest_plugins = ["tests.screening_fixtures"]
-
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.slow,
 ]
 
 
@@ -26,7 +25,7 @@ def page(live_server, chromium):
 
 
 def fill_routine(page):
-    from tests.screening_fixtures import ROUTINE_ANSWERS  # a plugin here: imported once loaded
+    from tests.conftest import ROUTINE_ANSWERS  # a plugin here: imported once loaded
 
     page.fill("#id_full_name", "Browser Patient")
     page.fill("#id_phone", "01632 960123")

@@ -18,10 +18,10 @@ from django_tasks_db.models import DBTaskResult
 from screening.models import IntakeSubmission
 from screening.tasks import notify_new_submission
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("screening_cache"),
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor != "postgresql",
         reason="concurrency needs a real multi-writer database: run with a PostgreSQL DATABASE_URL",

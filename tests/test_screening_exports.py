@@ -12,7 +12,6 @@ import pytest
 from screening import exports, fhir
 from screening.models import IntakeSubmission, SubmissionNote
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 LIST = "/admin/screening/intakesubmission/"

@@ -8,7 +8,6 @@ import pytest
 from screening import fhir
 from screening.models import IntakeSubmission
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 ITEM_TYPES = {

@@ -1,5 +1,6 @@
 """Staff notification emails: queued with the submission, sent by the worker, no health data."""
 
+import signal
 import smtplib
 from datetime import timedelta
 from io import StringIO
@@ -17,7 +18,6 @@ from screening import tasks
 from screening.models import IntakeSubmission
 from screening.tasks import claim_lease, notify_new_submission
 
-pytest_plugins = ["tests.screening_fixtures"]
 # Transactional: the worker sees only committed rows and closes its connections, as in production.
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -44,7 +44,15 @@ def intake_address():
 
 
 def run_worker():
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    """Run the queued tasks in this process, then put back the signal handlers the worker
+    installs: left in place, Ctrl+C or SIGTERM would no longer stop the test run."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+    handlers = {sig: signal.getsignal(sig) for sig in signals}
+    try:
+        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
 
 
 def urgent_submission(submit):

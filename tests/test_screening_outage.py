@@ -10,7 +10,6 @@ from django.test import Client
 from screening import fallback, submissions
 from screening.models import IntakeSubmission
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 URGENT_HEADING = "Please get urgent medical help now"

@@ -25,7 +25,6 @@ from screening.models import (
 from tests.test_screening_triage import CASES as V1_CASES
 from tests.test_screening_triage import born_years_ago
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 URGENT, REVIEW, ROUTINE = Outcome.URGENT, Outcome.REVIEW, Outcome.ROUTINE
@@ -251,7 +250,7 @@ def cleaned(questions, post_data: dict) -> dict:
 
 def test_every_v2_rule_has_a_case_that_raises_it(questionnaire):
     """Each rule fires, on its own, for at least one one-sign case above (or in v1's table)."""
-    from tests.screening_fixtures import ROUTINE_ANSWERS
+    from tests.conftest import ROUTINE_ANSWERS
 
     questions, rules, names = load(questionnaire)
     today = date.today()
@@ -349,7 +348,7 @@ def test_a_gate_answered_yes_needs_its_follow_up(client, intake_data):
 
 def test_most_patients_answer_few_extra_questions(questionnaire):
     """An all-clear patient is asked only five questions more than in version 1."""
-    from tests.screening_fixtures import ROUTINE_ANSWERS
+    from tests.conftest import ROUTINE_ANSWERS
 
     questions, _rules, _names = load(questionnaire)
     v1_questions, _r, _n = load(Questionnaire.objects.get(version=1))

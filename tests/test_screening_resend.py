@@ -11,7 +11,6 @@ from django_tasks_db.models import DBTaskResult
 from screening.models import IntakeSubmission, Outcome, SubmissionNote
 from screening.views import FORM_SESSION_KEY, RESEND_WINDOW
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from screening.models import AccessKind, IntakeSubmission, SubmissionAccess, SubmissionNote
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 

@@ -8,7 +8,6 @@ from django.utils import timezone
 from screening import triage
 from screening.models import FlagRule, IntakeSubmission, Level, Outcome, Question
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
 

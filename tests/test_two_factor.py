@@ -13,7 +13,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from clinic import two_factor
 from screening.models import IntakeSubmission, SubmissionAccess
 
-pytest_plugins = ["tests.screening_fixtures"]
 pytestmark = [pytest.mark.django_db, pytest.mark.second_factor]
 
 TWO_FACTOR = "/staff/two-factor/"

@@ -332,34 +332,6 @@ def test_concurrent_edit_is_refused_and_keeps_the_typed_text(client, make_articl
     assert refresh(article).draft.body == "Merged edit."
 
 
-def test_linter_flags_uncited_claims_in_the_demo_draft(settings, client):
-    settings.DEBUG = True
-    call_command("demo", "--no-serve", verbosity=0)
-    draft = Article.objects.get(status=Status.DRAFT, live_revision__isnull=True)
-    findings = workflow.open_lint_findings(draft)
-    sentences = " ".join(finding.sentence for finding in findings)
-    assert len(findings) >= 3
-    assert "Most people feel better after a few sessions." in sentences
-    # The author sees the warnings on the change page while writing.
-    client.force_login(draft.author)
-    html = client.get(reverse("admin:articles_article_change", args=[draft.pk])).content.decode()
-    assert "read like health claims but have no citation" in html
-
-
-def test_demo_article_in_review_has_mixed_verdicts_and_linter_warnings(settings):
-    settings.DEBUG = True
-    call_command("demo", "--no-serve", verbosity=0)
-    article = Article.objects.get(status=Status.IN_REVIEW)
-    verdicts = set(
-        Citation.objects.filter(claim__revision=article.draft).values_list("verdict", flat=True)
-    )
-    assert {Verdict.SUPPORTS, Verdict.OVERSTATED} <= verdicts
-    assert len(workflow.open_lint_findings(article)) >= 1
-    reviewer = article.reviewer
-    problems = workflow.APPROVE.check(refresh(article), reviewer)
-    assert "unsupported_citation" in {problem.code for problem in problems}
-
-
 def test_review_due_filters_and_reminders(client, make_article, reviewer):
     today = timezone.localdate()
     overdue = make_article(title="Old one", reviewer=reviewer)
