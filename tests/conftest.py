@@ -193,3 +193,37 @@ def chromium(settings):
         # their own context); close it here, or PostgreSQL cannot drop the test database.
         connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_scan():
+    """A function that runs axe-core (WCAG 2.x A and AA, and best practices) on a Playwright
+    page and returns the violations found, shortened for a readable assertion.
+
+    axe-core comes from npm (`npm install --no-save axe-core@4` in the project folder; `.ci/run`
+    does it); without it the test is skipped with the reason. It is injected through the
+    DevTools protocol (`page.evaluate`), which the page's Content Security Policy does not
+    govern: the pages under test keep their real CSP, with no inline script allowed.
+    """
+    if not AXE.exists():
+        pytest.skip("needs axe-core: run `npm install --no-save axe-core@4` in the project folder")
+    source = AXE.read_text()
+
+    def scan(page) -> list[dict]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(source)
+        result = page.evaluate("async () => await axe.run(document)")
+        return [
+            {
+                "id": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "nodes": [node["target"] for node in violation["nodes"]][:10],
+            }
+            for violation in result["violations"]
+        ]
+
+    return scan

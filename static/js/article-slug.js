@@ -3,7 +3,7 @@
 // article). It follows the title only while the slug is empty or still the one made from the
 // title, so a slug typed by hand is kept. Saving with an empty slug makes one on the server.
 "use strict";
-{
+function followTitleWithSlug() {
   const title = document.getElementById("id_title");
   const slug = document.getElementById("id_slug");
   if (title && slug && typeof window.URLify === "function") {
@@ -19,4 +19,11 @@
       }
     });
   }
+}
+
+// Loaded in the page's <head> with the admin's other scripts: wait for the form.
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", followTitleWithSlug);
+} else {
+  followTitleWithSlug();
 }

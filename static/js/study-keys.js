@@ -123,5 +123,11 @@
     });
   }
 
-  document.querySelectorAll("datalist[data-for]").forEach(setUp);
+  // Loaded in the page's <head> with the admin's other scripts: wait for the form.
+  const start = () => document.querySelectorAll("datalist[data-for]").forEach(setUp);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 }
