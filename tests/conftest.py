@@ -138,7 +138,9 @@ def make_article(make_user, make_study, make_reviewer):
                 for i, study in enumerate(studies, start=1)
             )
         if topic is None:
-            topic, _ = Topic.objects.get_or_create(slug="evidence", defaults={"name": "Evidence"})
+            topic, _ = Topic.objects.get_or_create(
+                slug="research-explained", defaults={"name": "Research explained"}
+            )
         article = Article.objects.create(
             slug=slug or f"article-{next(_numbers)}", author=author, topic=topic, **fields
         )
