@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.auth import get_user_model
@@ -29,6 +30,7 @@ from .models import (
     StudyChange,
     Topic,
 )
+from .readability import measure
 from .staff_views import ArticleStaffViewsMixin
 from .study_admin_views import StudyToolsMixin, export_response
 
@@ -343,15 +345,21 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
     list_filter = ["status", ReviewDueFilter, "topic"]
     list_select_related = ["draft", "live_revision", "topic", "author", "reviewer"]
     search_fields = ["slug", "draft__title", "live_revision__title"]
-    readonly_fields = ["status", "live_link", "review_dates", "claims_table"]
+    readonly_fields = ["status", "live_link", "review_dates", "claims_table", "readability"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "base_version"]}),
+        (_("Readability"), {"fields": ["readability"]}),
         (_("Claims and citations"), {"fields": ["claims_table"]}),
         (
             _("Settings"),
             {"fields": ["topic", "author", "reviewer", "status", "review_dates", "live_link"]},
         ),
     ]
+
+    class Media:
+        # urlify.js is the admin's own slug maker, which article-slug.js calls.
+        js = ["admin/js/urlify.js", "js/article-slug.js", "js/study-keys.js"]
+        css = {"all": ["css/admin-articles.css"]}
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("draft", "live_revision")
@@ -429,6 +437,19 @@ class ArticleAdmin(ArticleStaffViewsMixin, admin.ModelAdmin):
             "next": date_format(article.next_review_due_on),
             "overdue": overdue,
         }
+
+    @admin.display(description=_("reading level"))
+    def readability(self, article):
+        revision = article.working_revision if article.pk else None
+        if revision is None:
+            return _("Save the article to see how easy its text is to read.")
+        return render_to_string(
+            "admin/articles/_readability.html",
+            {
+                "scores": measure(revision.rendered_html),
+                "max_grade": settings.ARTICLE_MAX_READING_GRADE,
+            },
+        )
 
     @admin.display(description=_("claims found in the body"))
     def claims_table(self, article):

@@ -13,6 +13,8 @@ class Reference:
     study: Study
     locators: list[str] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    # Anchor ids of the places in the text that cite it (set by the page, see navigation.py).
+    cited_at: tuple[str, ...] = ()
 
     @property
     def certainty_statements(self):

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from .body import parse
@@ -20,18 +21,24 @@ from .models import (
 
 
 def citation_errors(parsed):
-    """Form errors for a parsed body: malformed markers, then keys missing from the library."""
+    """Form errors for a parsed body: malformed markers, then keys missing from the library,
+    each with the lines it is on (in line order, like the marker errors)."""
     errors = [ValidationError(error.message, code=error.code) for error in parsed.errors]
     known = set(Study.objects.filter(key__in=parsed.keys).values_list("key", flat=True))
-    for key in sorted(parsed.keys - known):
+    lines: dict[str, list[int]] = {}
+    for claim in parsed.claims:
+        for key in claim.keys:
+            if key not in known and claim.line not in lines.setdefault(key, []):
+                lines[key].append(claim.line)
+    for key, on in sorted(lines.items(), key=lambda item: (item[1][0], item[0])):
         errors.append(
             ValidationError(
                 _(
-                    "Unknown citation key “%(key)s”: no study in the library has this key. "
-                    "Check the spelling or add the study first."
+                    "%(where)s: unknown citation key “%(key)s”: no study in the library has "
+                    "this key. Check the spelling or add the study first."
                 ),
                 code="unknown_key",
-                params={"key": key},
+                params={"key": key, "where": line_label(on)},
             )
         )
     return errors
@@ -52,6 +59,35 @@ def refuse_markers(text: str, where: str) -> str:
     return text
 
 
+def line_label(lines: list[int]) -> str:
+    """ "Line 3", or "Lines 3, 8 and 12", as the body's own errors name lines."""
+    if len(lines) == 1:
+        return _("Line %(n)s") % {"n": lines[0]}
+    return _("Lines %(first)s and %(last)s") % {
+        "first": ", ".join(str(n) for n in lines[:-1]),
+        "last": lines[-1],
+    }
+
+
+class BodyEditor(forms.Textarea):
+    """The body's textarea followed by a study-key finder: a `<datalist>` of the library's
+    keys, which works without JavaScript and which static/js/study-keys.js reads to suggest
+    keys as an author types a marker."""
+
+    def __init__(self, *args, study_keys=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.study_keys = study_keys
+
+    def render(self, name, value, attrs=None, renderer=None):
+        textarea = super().render(name, value, attrs, renderer)
+        field_id = (attrs or {}).get("id") or f"id_{name}"
+        finder = render_to_string(
+            "admin/articles/_study_key_finder.html",
+            {"field_id": field_id, "study_keys": self.study_keys},
+        )
+        return textarea + finder
+
+
 class ArticleAdminForm(forms.ModelForm):
     """Edits an article's settings plus the text of its working revision."""
 
@@ -63,7 +99,7 @@ class ArticleAdminForm(forms.ModelForm):
     )
     body = forms.CharField(
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 28, "class": "vLargeTextField body-editor"}),
+        widget=BodyEditor(attrs={"rows": 28, "class": "vLargeTextField body-editor"}),
         help_text=ArticleRevision._meta.get_field("body").help_text,
     )
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
@@ -80,6 +116,13 @@ class ArticleAdminForm(forms.ModelForm):
             for name in ("title", "summary", "body"):
                 self.initial.setdefault(name, getattr(revision, name))
         self.initial["base_version"] = self.instance.version if self.instance.pk else 0
+        # Evaluated only when the form is rendered.
+        self.fields["body"].widget.study_keys = Study.objects.only("key", "title")
+        if "slug" in self.fields:
+            self.fields["slug"].required = False
+            self.fields["slug"].help_text = _(
+                "The page's address: /articles/<slug>/. Left empty, it is made from the title."
+            )
         self.parsed = None
         self.conflict = None
 
@@ -100,6 +143,8 @@ class ArticleAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "slug" in self.fields and not cleaned.get("slug") and cleaned.get("title"):
+            cleaned["slug"] = Article.objects.free_slug(cleaned["title"], exclude=self.instance)
         if self.instance.pk:
             self.check_not_edited_meanwhile(cleaned)
         return cleaned

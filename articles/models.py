@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .certainty import WORDINGS, facts_of, wording_problem
@@ -356,6 +357,22 @@ class ArticleQuerySet(models.QuerySet):
             article=OuterRef("pk"), raised_at__gt=OuterRef("live_revision__approved_at")
         )
         return self.published().filter(Exists(flags))
+
+    def free_slug(self, title, *, exclude=None):
+        """A slug made from `title` that no other article uses: "back-pain", else
+        "back-pain-2", "back-pain-3"... (the unique constraint still has the last word)."""
+        max_length = Article._meta.get_field("slug").max_length
+        base = slugify(title)[:max_length].strip("-") or "article"
+        others = self.exclude(pk=exclude.pk) if exclude is not None and exclude.pk else self
+        taken = set(
+            others.filter(slug__startswith=base[: max_length - 6]).values_list("slug", flat=True)
+        )
+        slug, number = base, 2
+        while slug in taken:
+            suffix = f"-{number}"
+            slug = base[: max_length - len(suffix)].rstrip("-") + suffix
+            number += 1
+        return slug
 
     def with_live_content(self):
         return self.select_related(

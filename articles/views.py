@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.db.models import Case, Count, Q, When
 from django.shortcuts import get_object_or_404
 from django.utils.safestring import mark_safe
@@ -9,6 +10,7 @@ from django.views.generic import DetailView, ListView
 
 from questions import article_section
 
+from . import navigation
 from .evidence import build_references, retracted_references, summarise
 from .models import Article, Citation, ReviewerProfile, Study, StudyType, Topic
 
@@ -77,6 +79,10 @@ def article_page_context(request, article, revision):
         .order_by("claim__ordinal", "position")
     )
     references = build_references(citations)
+    body = navigation.prepare(revision.rendered_html)
+    for reference in references:
+        reference.cited_at = body.cited_at.get(reference.number, ())
+    sections = body.sections()
     related = (
         Article.objects.published()
         .select_related("live_revision")
@@ -94,6 +100,9 @@ def article_page_context(request, article, revision):
         "article": article,
         "revision": revision,
         "references": references,
+        # Sanitised by articles.body when the revision was saved; navigation adds only anchors.
+        "body_html": mark_safe(body.html),  # noqa: S308
+        "contents": sections if len(sections) >= settings.ARTICLE_CONTENTS_MIN_HEADINGS else (),
         "retracted_references": retracted_references(references),
         "evidence": summarise(references),
         "related": related,

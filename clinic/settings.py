@@ -170,6 +170,12 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CROSSREF_MAILTO = env.str("CROSSREF_MAILTO", default="webmaster@example.org")
 LOOKUP_TIMEOUT_SECONDS = env.float("LOOKUP_TIMEOUT_SECONDS", default=4.0)
 
+# Articles: the change page warns when a body reads above this (Flesch-Kincaid) school grade;
+# 9 is about a reading age of 14, what UK health-information guidance aims for.
+ARTICLE_MAX_READING_GRADE = env.float("ARTICLE_MAX_READING_GRADE", default=9.0)
+# Articles with at least this many section headings get a table of contents.
+ARTICLE_CONTENTS_MIN_HEADINGS = env.int("ARTICLE_CONTENTS_MIN_HEADINGS", default=4)
+
 # Background tasks (intake notifications) are stored in the database and run by
 # `manage.py db_worker`; see screening/README_SECTION.md.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -154,7 +154,9 @@ def make_article(make_user, make_study, make_reviewer):
                 for i, study in enumerate(studies, start=1)
             )
         if topic is None:
-            topic, _ = Topic.objects.get_or_create(slug="evidence", defaults={"name": "Evidence"})
+            topic, _ = Topic.objects.get_or_create(
+                slug="research-explained", defaults={"name": "Research explained"}
+            )
         article = Article.objects.create(
             slug=slug or f"article-{next(_numbers)}", author=author, topic=topic, **fields
         )
@@ -347,3 +349,37 @@ def chromium(chromium_browser, settings):
     # The live server speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     return chromium_browser
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture
+def axe_scan():
+    """A function that runs axe-core (WCAG 2.x A and AA, and best practices) on a Playwright
+    page and returns the violations found, shortened for a readable assertion.
+
+    axe-core comes from npm (`npm install --no-save axe-core@4` in the project folder; `.ci/run`
+    does it); without it the test is skipped with the reason. It is injected through the
+    DevTools protocol (`page.evaluate`), which the page's Content Security Policy does not
+    govern: the pages under test keep their real CSP, with no inline script allowed.
+    """
+    if not AXE.exists():
+        pytest.skip("needs axe-core: run `npm install --no-save axe-core@4` in the project folder")
+    source = AXE.read_text()
+
+    def scan(page) -> list[dict]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(source)
+        result = page.evaluate("async () => await axe.run(document)")
+        return [
+            {
+                "id": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "nodes": [node["target"] for node in violation["nodes"]][:10],
+            }
+            for violation in result["violations"]
+        ]
+
+    return scan

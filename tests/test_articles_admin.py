@@ -94,7 +94,7 @@ def test_unknown_key_is_a_form_error_naming_the_key_and_keeps_the_text(
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Unknown citation key “cherkn2009”" in html
+    assert "Line 1: unknown citation key “cherkn2009”" in html
     assert "Another [@cherkn2009]." in html  # the author's text is kept in the form
     assert not Article.objects.exists()
 

@@ -37,7 +37,7 @@ STUDY_TYPES = {
     "expert_opinion",
 }
 STATUSES = {"published", "draft", "in_review"}
-TOPICS = {"Evidence", "Your visit", "Safety", "Treatment options"}
+TOPICS = {"Research explained", "Your visit", "Safety", "Treatment options"}
 VERDICTS = {"supports", "overstated", "does_not_support"}
 
 FIRST_KEY = re.compile(r"\[@([A-Za-z0-9_-]+)")

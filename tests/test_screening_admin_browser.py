@@ -11,7 +11,6 @@ from django.test import Client
 from django.utils import timezone
 
 from screening.models import IntakeSubmission, SubmissionNote, SubmissionStatus
-from tests.screening_axe import axe_violations
 
 pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -127,9 +126,9 @@ def test_queue_is_readable_on_a_phone(staff_page, queue):
 
 
 @pytest.mark.parametrize("where", ["list", "submission"])
-def test_axe_finds_no_violations(staff_page, queue, where):
+def test_axe_finds_no_violations(staff_page, queue, where, axe_scan):
     urgent = queue["Routine newer"]  # escalated: the page shows every part
     SubmissionNote.objects.create(submission=urgent, author=None, text="Automatic note.")
     url = LIST if where == "list" else f"{LIST}{urgent.pk}/change/"
     staff_page.goto(staff_page.base_url + url)
-    assert axe_violations(staff_page) == []
+    assert axe_scan(staff_page) == []
