@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from clinic.input_guard import reject_unsafe_characters
+
 from .body import parse
 from .certainty import ANY_KIND, WORDINGS, facts_of, wording_choices
 from .citation_grammar import OPENING
@@ -206,6 +208,8 @@ class CitationReviewForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The project's one guard for NUL, surrogates and bad bytes, with its clear message.
+        self.fields["verdict_note"].validators.append(reject_unsafe_characters)
         citation = self.instance
         if citation.pk is None:
             self.subject = _("A citation")
@@ -265,6 +269,7 @@ class ClaimReviewForm(forms.ModelForm):
         label=_("Or in your own words (used instead of the list)"),
         required=False,
         max_length=Claim._meta.get_field("certainty_wording").max_length,
+        validators=[reject_unsafe_characters],
         widget=forms.TextInput(attrs={"size": 50}),
     )
 

@@ -120,9 +120,13 @@ class IntakeForm(forms.Form):
         self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
         for question in self.questions:
             self.fields[field_name(question)] = self.field_for(question)
-        urgent_rules = FlagRule.objects.filter(
-            questionnaire=questionnaire, level=Level.URGENT
-        ).values_list("question_id", "operator", "value", "also_question_id")
+        if self.rules is None:
+            rules = FlagRule.objects.filter(questionnaire=questionnaire, level=Level.URGENT)
+        else:  # the kept copy: no database needed to lay out the page
+            rules = [rule for rule in self.rules if rule.level == Level.URGENT]
+        urgent_rules = [
+            (rule.question_id, rule.operator, rule.value, rule.also_question_id) for rule in rules
+        ]
         by_pk = {question.pk: question for question in self.questions}
         # Sections that hold a warning sign (an urgent rule) come first on the page, and a
         # single answer that is a warning sign by itself shows the urgent advice at once.

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 
 from articles import workflow
@@ -383,3 +384,23 @@ def axe_scan():
         ]
 
     return scan
+
+
+def review_post(client, article, changes=None, **button):
+    """Post the review screen as a browser would: every field as shown, with `changes`
+    applied ({study key or claim ordinal: {field: value}}), and the button pressed."""
+    url = reverse("admin:articles_article_review", args=[article.pk])
+    forms = client.get(url).context["forms"]
+    data = {}
+    for formset in (forms.citations, forms.claims):
+        management = formset.management_form
+        data.update(
+            {management[name].html_name: management[name].value() for name in management.fields}
+        )
+        for form in formset:
+            row = form.instance.study.key if formset is forms.citations else form.instance.ordinal
+            values = {name: form[name].value() for name in form.fields}
+            values.update((changes or {}).get(row, {}))
+            data.update({f"{form.prefix}-{name}": value or "" for name, value in values.items()})
+    data.update(button or {"_save_review": "Save"})
+    return client.post(url, data, follow=True)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import Article, Citation, Claim, ReviewComment, Verdict
 from screening.models import IntakeSubmission
+from tests.conftest import review_post
 
 pytestmark = pytest.mark.django_db
 
@@ -67,14 +68,15 @@ def review_url(article):
 def test_nul_in_a_review_note_is_refused_and_the_other_answers_kept(client, reviewer, in_review):
     article, citation = in_review
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article),
+    response = review_post(
+        client,
+        article,
         {
-            f"verdict-{citation.pk}": Verdict.OVERSTATED,
-            f"note-{citation.pk}": "Short\x00term only",
-            f"certainty-{citation.claim_id}": "low",
-            f"wording_text-{citation.claim_id}": "two small trials",
-            "_save_review": "Save",
+            citation.study.key: {
+                "verdict": Verdict.OVERSTATED,
+                "verdict_note": "Short\x00term only",
+            },
+            citation.claim.ordinal: {"certainty": "low", "wording_text": "two small trials"},
         },
     )
     assert response.status_code == 400
@@ -87,13 +89,10 @@ def test_nul_in_a_review_note_is_refused_and_the_other_answers_kept(client, revi
 def test_nul_in_certainty_wording_is_refused(client, reviewer, in_review):
     article, citation = in_review
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article),
-        {
-            f"certainty-{citation.claim_id}": "low",
-            f"wording_text-{citation.claim_id}": "only\x00 two trials",
-            "_save_review": "Save",
-        },
+    response = review_post(
+        client,
+        article,
+        {citation.claim.ordinal: {"certainty": "low", "wording_text": "only\x00 two trials"}},
     )
     assert response.status_code == 400
     assert "NUL character" in text(response)
@@ -103,12 +102,14 @@ def test_nul_in_certainty_wording_is_refused(client, reviewer, in_review):
 def test_overlong_review_note_is_refused(client, reviewer, in_review):
     article, citation = in_review
     client.force_login(reviewer)
-    response = client.post(
-        review_url(article),
+    response = review_post(
+        client,
+        article,
         {
-            f"verdict-{citation.pk}": Verdict.OVERSTATED,
-            f"note-{citation.pk}": "x" * (workflow.NOTE_MAX_LENGTH + 1),
-            "_save_review": "Save",
+            citation.study.key: {
+                "verdict": Verdict.OVERSTATED,
+                "verdict_note": "x" * (workflow.NOTE_MAX_LENGTH + 1),
+            }
         },
     )
     assert response.status_code == 400
@@ -125,8 +126,8 @@ def test_overlong_review_note_is_refused(client, reviewer, in_review):
 def test_bad_comment_is_refused_with_a_message(client, reviewer, in_review, body, message):
     article, _citation = in_review
     client.force_login(reviewer)
-    response = client.post(review_url(article), {"_comment": "Add", "body": body}, follow=True)
-    assert response.status_code == 200
+    response = client.post(review_url(article), {"_comment": "Add", "body": body})
+    assert response.status_code == 400  # refused, shown again with the message
     assert message in text(response)
     assert not ReviewComment.objects.exists()
 

@@ -44,7 +44,7 @@ def test_patient_pages_and_the_intake_form(page, make_article):
         assert_no_violation(page)
     page.goto(page.base_url + "/intake/")
     fill_routine(page)
-    page.click("button[type=submit]")
+    page.click("button.submit")  # not the header's search button
     page.wait_for_url("**/intake/result/**")
     assert_no_violation(page)
     assert not page.console_errors, page.console_errors

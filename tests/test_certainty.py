@@ -17,8 +17,7 @@ from articles.certainty import (
     wording_problem,
 )
 from articles.models import Certainty, ClaimKind, Study, StudyType
-from tests.conftest import refresh
-from tests.test_review_screen import review_post
+from tests.conftest import refresh, review_post
 
 SHAM = "real and sham acupuncture did about as well"
 FEW = "based on few patients"

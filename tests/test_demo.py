@@ -162,7 +162,8 @@ def test_demo_refuses_when_dotenv_sets_debug_off(tmp_path, monkeypatch):
     assert refused.value.code == 2
 
 
-def test_demo_intake_queue_runs_on_version_2(demo):
+def test_demo_intake_queue_runs_on_version_2(demo, settings):
+    settings.DEBUG = True  # the demo runs only in development mode
     from screening.models import IntakeSubmission, Questionnaire
 
     live = Questionnaire.objects.active().get()

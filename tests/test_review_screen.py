@@ -21,7 +21,7 @@ from articles.models import (
     Status,
     Verdict,
 )
-from tests.conftest import refresh
+from tests.conftest import refresh, review_post
 
 pytestmark = pytest.mark.django_db
 
@@ -65,25 +65,6 @@ def citations(article):
 
 def claims(article):
     return list(Claim.objects.filter(revision=article.draft).order_by("ordinal"))
-
-
-def review_post(client, article, changes=None, **button):
-    """Post the review screen as a browser would: every field as shown, with `changes`
-    applied ({study key or claim ordinal: {field: value}}), and the button pressed."""
-    forms = client.get(review_url(article)).context["forms"]
-    data = {}
-    for formset in (forms.citations, forms.claims):
-        management = formset.management_form
-        data.update(
-            {management[name].html_name: management[name].value() for name in management.fields}
-        )
-        for form in formset:
-            row = form.instance.study.key if formset is forms.citations else form.instance.ordinal
-            values = {name: form[name].value() for name in form.fields}
-            values.update((changes or {}).get(row, {}))
-            data.update({f"{form.prefix}-{name}": value or "" for name, value in values.items()})
-    data.update(button or {"_save_review": "Save"})
-    return client.post(review_url(article), data, follow=True)
 
 
 def test_reviewer_sees_claims_beside_their_studies(client, reviewer, article):
