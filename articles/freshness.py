@@ -28,9 +28,7 @@ class Hint:
     message: str
 
 
-def freshness_hints(
-    studies: Iterable[Study], today: date | None = None
-) -> dict[int, list[Hint]]:
+def freshness_hints(studies: Iterable[Study], today: date | None = None) -> dict[int, list[Hint]]:
     """Hints per study primary key, for `studies`, in two queries."""
     today = today or timezone.localdate()
     by_pk = {study.pk: study for study in studies}

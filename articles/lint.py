@@ -910,7 +910,11 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
     ):
         return None  # a topic such as "Acupuncture and back pain" asserts nothing
     if matched and verdict is not None:
-        return verdict[0], scored.category, _REASONS[verdict[0]].format(" ".join(verdict[1].split()))
+        return (
+            verdict[0],
+            scored.category,
+            _REASONS[verdict[0]].format(" ".join(verdict[1].split())),
+        )
     because = ", ".join(scored.because) or "its wording"
     kind = _CATEGORY_NAMES.get(scored.category, "health")
     article = "an" if kind[0] in "aeiou" else "a"

@@ -140,7 +140,9 @@ class Step:
         """Whether the step applies to the article where it stands (problems coded "state")."""
         return []
 
-    def rule_problems(self, article: Article, user: User | AnonymousUser, **options) -> list[Problem]:
+    def rule_problems(
+        self, article: Article, user: User | AnonymousUser, **options
+    ) -> list[Problem]:
         """The step's own rules, once permission and state allow it."""
         return []
 

@@ -10,4 +10,4 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "type-check-only-secret-key-not-for-any-real-site")
 
-from clinic.settings import *  # noqa: E402, F403
+from clinic.settings import *  # noqa: F403
