@@ -14,6 +14,7 @@ The public contract is one function per step (`publish(article, *, by)` …) at 
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AnonymousUser, User
@@ -42,6 +43,13 @@ from .models import (
     claim_text_hash,
 )
 from .signals import live_revision_changed
+
+if TYPE_CHECKING:
+    from questions.models import PublicAnswer
+
+# The gate's checks of a text and its claims apply to public answers too (evaluated lazily,
+# so the questions app is imported for type checkers only).
+type GatedText = ArticleRevision | PublicAnswer
 
 REVIEW_INTERVAL = timedelta(days=365)
 _WORDING_FIELD = Claim._meta.get_field("certainty_wording")
@@ -562,8 +570,8 @@ class RequestChanges(Step):
 # The publishing gate --------------------------------------------------------------------
 
 
-def body_problems(revision: ArticleRevision) -> list[Problem]:
-    """Marker or Markdown errors in the revision's body."""
+def body_problems(revision: GatedText) -> list[Problem]:
+    """Marker or Markdown errors in the revision's (or answer's) body."""
     errors = parse(revision.body).errors
     if not errors:
         return []
@@ -575,7 +583,7 @@ def body_problems(revision: ArticleRevision) -> list[Problem]:
     ]
 
 
-def evidence_problems(revision: ArticleRevision) -> list[Problem]:
+def evidence_problems(revision: GatedText) -> list[Problem]:
     """Claims without citations or without a 'supports' verdict, and retracted studies."""
     problems = []
     claims = list(revision.claims.prefetch_related("citations__study"))
