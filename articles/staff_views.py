@@ -550,12 +550,12 @@ def _revision_number(value, numbers, default):
 @dataclass
 class ClaimChange:
     kind: str  # "unchanged", "changed", "added" or "removed"
-    old: object = None
-    new: object = None
-    verdicts: list = field(default_factory=list)  # (study key, what happened)
+    old: Claim | None = None
+    new: Claim | None = None
+    verdicts: list[tuple[str, str]] = field(default_factory=list)  # (study key, what happened)
 
 
-def compare_claims(old_claims, new_claims):
+def compare_claims(old_claims: list[Claim], new_claims: list[Claim]) -> list[ClaimChange]:
     """Match claims by wording: which were added, removed, reworded or kept, and for kept
     ones whether each verdict carried over unchanged."""
     matcher = difflib.SequenceMatcher(
@@ -578,9 +578,9 @@ def compare_claims(old_claims, new_claims):
     return changes
 
 
-def verdict_changes(old, new):
+def verdict_changes(old: Claim, new: Claim) -> list[tuple[str, str]]:
     before = {citation.study.key: citation for citation in old.citations.all()}
-    result = []
+    result: list[tuple[str, str]] = []
     for citation in new.citations.all():
         earlier = before.get(citation.study.key)
         if earlier is None:
