@@ -579,7 +579,8 @@ class StudyChangeAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["study", "proposed_by", "decided_by"]
     search_fields = ["study__key", "study__title"]
-    fields = [
+    # A tuple: one value whose type fits both options in the stubs (a list fits only one).
+    fields = readonly_fields = (
         "study",
         "comparison",
         "reason",
@@ -589,8 +590,7 @@ class StudyChangeAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
         "decision_note",
-    ]
-    readonly_fields = fields
+    )
     actions = ["accept", "reject"]
 
     def has_add_permission(self, request):
@@ -642,7 +642,7 @@ class ReviewFlagAdmin(admin.ModelAdmin):
     list_filter = ["reason"]
     list_select_related = ["article__live_revision", "study", "raised_by"]
     search_fields = ["article__slug", "study__key"]
-    readonly_fields = [
+    fields = readonly_fields = (
         "article",
         "study",
         "reason",
@@ -650,8 +650,7 @@ class ReviewFlagAdmin(admin.ModelAdmin):
         "raised_by",
         "raised_at",
         "notified_at",
-    ]
-    fields = readonly_fields
+    )
 
     def has_add_permission(self, request):
         return False

@@ -94,7 +94,9 @@ def _condition_met(needs: str, studies: list[StudyFacts]) -> bool:
         return any(study.sham_controlled for study in studies)
     if needs == "few":
         counts = [study.participants for study in studies]
-        return bool(counts) and None not in counts and sum(counts) < FEW_PATIENTS_BELOW
+        known = [count for count in counts if count is not None]
+        # Every count must be known: an unknown size could be large.
+        return bool(counts) and len(known) == len(counts) and sum(known) < FEW_PATIENTS_BELOW
     if needs == "guideline":
         return any(study.study_type == "guideline" for study in studies)
     return True

@@ -207,7 +207,8 @@ _SINGLE: dict[str, re.Pattern[str]] = {}
 _PHRASE_GROUPS: list[str] = []
 _GROUP_NAMES: dict[str, str] = {}
 for _number, (_name, _pattern) in enumerate(LEXICONS.items()):
-    _single, _multi = [], []
+    _single: list[str] = []
+    _multi: list[str] = []
     for _item in _split_alternatives(_pattern):
         is_single = _ONE_WORD.fullmatch(_item) and "\\s" not in _item and "\\d" not in _item
         (_single if is_single else _multi).append(_item)

@@ -1,5 +1,7 @@
 """Admin forms for articles: the working text is validated by parsing its citation markers."""
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
@@ -20,6 +22,10 @@ from .models import (
     Study,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    # Choice labels are lazy translations; the alias exists for type checkers only.
+    from django_stubs_ext import StrOrPromise
 
 
 def citation_errors(parsed):
@@ -301,7 +307,9 @@ class ClaimReviewForm(forms.ModelForm):
         self.initial["wording"] = saved if saved in wordings else ""
         self.initial["wording_text"] = "" if saved in wordings else saved
 
-    def certainty_choices_for(self, claim: Claim) -> tuple[list[tuple[str, str]], list[str]]:
+    def certainty_choices_for(
+        self, claim: Claim
+    ) -> tuple[list[tuple[str, "StrOrPromise"]], list[str]]:
         """The GRADE ratings and patient wordings a reviewer may pick for `claim`: the one
         place the screen's choices come from. Only wordings that fit the cited studies are
         offered (`articles.certainty`); those that also need a kind are checked on save."""

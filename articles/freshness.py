@@ -11,7 +11,9 @@ The library cannot know about reviews it does not hold, or that a review include
 unless staff say so; no hint means nothing was detected, not that the study is current.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from django.utils import timezone
 
@@ -26,12 +28,12 @@ class Hint:
     message: str
 
 
-def freshness_hints(studies, today=None) -> dict[int, list[Hint]]:
-    """Hints per study primary key, for `studies` (an iterable of Study), in two queries."""
+def freshness_hints(studies: Iterable[Study], today: date | None = None) -> dict[int, list[Hint]]:
+    """Hints per study primary key, for `studies`, in two queries."""
     today = today or timezone.localdate()
-    studies = {study.pk: study for study in studies}
-    hints = {pk: [] for pk in studies}
-    for pk, study in studies.items():
+    by_pk = {study.pk: study for study in studies}
+    hints: dict[int, list[Hint]] = {pk: [] for pk in by_pk}
+    for pk, study in by_pk.items():
         if (
             study.study_type == StudyType.GUIDELINE
             and study.year
@@ -44,7 +46,7 @@ def freshness_hints(studies, today=None) -> dict[int, list[Hint]]:
                     "old: check whether it has been updated or replaced.",
                 )
             )
-    trials = [pk for pk, study in studies.items() if study.study_type == StudyType.RCT]
+    trials = [pk for pk, study in by_pk.items() if study.study_type == StudyType.RCT]
     if trials:
         inclusions = (
             Study.included_studies.through.objects.filter(
@@ -56,7 +58,7 @@ def freshness_hints(studies, today=None) -> dict[int, list[Hint]]:
             .order_by("-from_study__year", "from_study__key")
         )
         for inclusion in inclusions:
-            trial, review = studies[inclusion.to_study_id], inclusion.from_study
+            trial, review = by_pk[inclusion.to_study_id], inclusion.from_study
             if review.year and (trial.year is None or review.year > trial.year):
                 hints[trial.pk].append(
                     Hint(

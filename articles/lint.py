@@ -909,8 +909,12 @@ def _judge(sentence: str, previous: str, *, is_heading: bool) -> tuple[str, str,
         and (len(_WORDS.findall(sentence)) < _HEADING_WORDS or probability < _SURE_FOR_HEADING)
     ):
         return None  # a topic such as "Acupuncture and back pain" asserts nothing
-    if matched:
-        return code, scored.category, _REASONS[code].format(" ".join(verdict[1].split()))
+    if matched and verdict is not None:
+        return (
+            verdict[0],
+            scored.category,
+            _REASONS[verdict[0]].format(" ".join(verdict[1].split())),
+        )
     because = ", ".join(scored.because) or "its wording"
     kind = _CATEGORY_NAMES.get(scored.category, "health")
     article = "an" if kind[0] in "aeiou" else "a"

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,6 +15,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from .certainty import WORDINGS, facts_of, wording_problem
+
+if TYPE_CHECKING:
+    from .forms import CitationReviewForm, ClaimReviewForm
+    from .freshness import Hint
 
 
 class StudyType(models.TextChoices):
@@ -581,6 +586,11 @@ class Claim(models.Model):
         ),
     )
 
+    # Display-only attributes, never stored: set on instances shown on the review screen
+    # (`ReviewForms.attach`) and the change page (`admin.attach_reviewer_notes`).
+    review_form: "ClaimReviewForm | None"
+    review_notes: "list[Citation]"
+
     class Meta:
         ordering = ["revision", "ordinal"]
         constraints = [
@@ -672,6 +682,10 @@ class Citation(models.Model):
     bibliography_as_reviewed = models.JSONField(default=dict, blank=True, editable=False)
 
     objects = CitationQuerySet.as_manager()
+
+    # Display-only attributes, never stored: set on citations shown on the review screen.
+    review_form: "CitationReviewForm | None"
+    freshness_hints: "list[Hint]"
 
     class Meta:
         ordering = ["claim", "position"]

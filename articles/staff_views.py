@@ -8,14 +8,15 @@ change goes through `articles.workflow`; these views only read requests and rend
 import difflib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Prefetch
-from django.http import Http404, HttpResponseRedirect, QueryDict
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -47,6 +48,13 @@ REVIEW_TRANSITIONS = ("request_changes", "approve")
 
 class ArticleStaffViewsMixin:
     """Adds the staff views to ArticleAdmin's URLs, wrapped in the admin's login check."""
+
+    if TYPE_CHECKING:
+        # Provided by ArticleAdmin, which this mixes into: the same step runner as the
+        # change list's bulk actions.
+        def run_transition(
+            self, request: HttpRequest, queryset: QuerySet[Article], name: str
+        ) -> bool: ...
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -424,15 +432,15 @@ class ReviewForms:
                         form.add_error(name, ValidationError(problem.message, code=problem.code))
                 else:
                     changed += 1
-            for form in self.claims:
-                if not form.has_review_change():
+            for claim_form in self.claims:
+                if not claim_form.has_review_change():
                     continue
                 try:
                     workflow.set_certainty(
-                        form.instance,
-                        certainty=form.cleaned_data["certainty"],
-                        wording=form.cleaned_data["certainty_wording"],
-                        kind=form.cleaned_data.get("kind", ""),
+                        claim_form.instance,
+                        certainty=claim_form.cleaned_data["certainty"],
+                        wording=claim_form.cleaned_data["certainty_wording"],
+                        kind=claim_form.cleaned_data.get("kind", ""),
                         by=by,
                     )
                 except workflow.WorkflowRefused as refusal:
@@ -443,7 +451,9 @@ class ReviewForms:
                             "wording_unfit": "wording",
                             "invalid": "kind",
                         }.get(problem.code, "certainty")
-                        form.add_error(name, ValidationError(problem.message, code=problem.code))
+                        claim_form.add_error(
+                            name, ValidationError(problem.message, code=problem.code)
+                        )
                 else:
                     changed += 1
             if refused:
@@ -473,7 +483,8 @@ class ReviewForms:
 
 def review_forms(article: Article, user, data: QueryDict | None = None) -> ReviewForms | None:
     """The review formsets when `user` may record verdicts on `article` now, else None."""
-    if workflow.RECORD_VERDICT.gate_problems(article, user):
+    # The gate passes only for an article in review, which always has a draft.
+    if article.draft is None or workflow.RECORD_VERDICT.gate_problems(article, user):
         return None
     return ReviewForms(article.draft, data)
 
@@ -539,12 +550,12 @@ def _revision_number(value, numbers, default):
 @dataclass
 class ClaimChange:
     kind: str  # "unchanged", "changed", "added" or "removed"
-    old: object = None
-    new: object = None
-    verdicts: list = field(default_factory=list)  # (study key, what happened)
+    old: Claim | None = None
+    new: Claim | None = None
+    verdicts: list[tuple[str, str]] = field(default_factory=list)  # (study key, what happened)
 
 
-def compare_claims(old_claims, new_claims):
+def compare_claims(old_claims: list[Claim], new_claims: list[Claim]) -> list[ClaimChange]:
     """Match claims by wording: which were added, removed, reworded or kept, and for kept
     ones whether each verdict carried over unchanged."""
     matcher = difflib.SequenceMatcher(
@@ -567,9 +578,9 @@ def compare_claims(old_claims, new_claims):
     return changes
 
 
-def verdict_changes(old, new):
+def verdict_changes(old: Claim, new: Claim) -> list[tuple[str, str]]:
     before = {citation.study.key: citation for citation in old.citations.all()}
-    result = []
+    result: list[tuple[str, str]] = []
     for citation in new.citations.all():
         earlier = before.get(citation.study.key)
         if earlier is None:

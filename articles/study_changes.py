@@ -335,8 +335,11 @@ def compose(flag):
 @task()
 def notify_review_due(flag_id: int, attempt: int = 1) -> str:
     """Email the article's reviewer that a flag was raised; once per flag."""
-    flag = ReviewFlag.objects.select_related("article__live_revision", "article__reviewer", "study")
-    flag = flag.filter(pk=flag_id).first()
+    flag = (
+        ReviewFlag.objects.select_related("article__live_revision", "article__reviewer", "study")
+        .filter(pk=flag_id)
+        .first()
+    )
     if flag is None:
         return "gone"
     reviewer = flag.article.reviewer

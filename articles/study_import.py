@@ -27,6 +27,7 @@ from pathlib import PurePath
 import bibtexparser
 import rispy
 from bibtexparser import middlewares
+from bibtexparser.model import DuplicateBlockKeyBlock
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -212,7 +213,7 @@ def _finish(record: Record) -> Record:
     return record
 
 
-def read_bibtex(name: str, text: str):
+def read_bibtex(name: str, text: str) -> tuple[list[Record], list[RecordError]]:
     library = bibtexparser.parse_string(
         text,
         # Names are split before LaTeX is decoded, so a braced group author stays whole;
@@ -223,16 +224,18 @@ def read_bibtex(name: str, text: str):
             middlewares.LatexDecodingMiddleware(),
         ],
     )
-    records, errors = [], []
+    records: list[Record] = []
+    errors: list[RecordError] = []
     for block in library.failed_blocks:
         error = getattr(block, "error", None)
         detail = getattr(error, "abort_reason", "") or str(error or "")
         reason = "it could not be parsed" + (f": {detail.strip()}" if detail.strip() else "")
-        if type(block).__name__ == "DuplicateBlockKeyBlock":
+        if type(block) is DuplicateBlockKeyBlock:
             reason = f"the entry key “{block.key}” is used twice in the file"
-        errors.append(RecordError(name, f"line {block.start_line + 1}", reason))
+        # The splitter gives every block its (0-based) start line.
+        errors.append(RecordError(name, f"line {(block.start_line or 0) + 1}", reason))
     for entry in library.entries:
-        position = f"line {entry.start_line + 1}"
+        position = f"line {(entry.start_line or 0) + 1}"
         fields = {key.lower(): value for key, value in entry.fields_dict.items()}
 
         def value(*keys, fields=fields):
@@ -281,10 +284,12 @@ def _latex_text(value: str) -> str:
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -( (.*))?$")
 
 
-def read_ris(name: str, text: str):
+def read_ris(name: str, text: str) -> tuple[list[Record], list[RecordError]]:
     """Each TY … ER record parsed on its own, so one bad record spoils nothing else."""
-    records, errors = [], []
-    chunk, start = [], None
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    chunk: list[str] = []
+    start: int | None = None
     lines = text.lstrip("\ufeff").splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip() and start is None:
@@ -355,8 +360,10 @@ _MEDLINE_LINE = re.compile(r"^([A-Z0-9]{1,4})\s*- (.*)$")
 def parse_medline(text: str) -> list[tuple[int, list[tuple[str, str]], str]]:
     """(start line, [(tag, value)], problem) per record; tags in file order, continuation
     lines joined. `problem` is empty for a well-formed record, else names the bad line."""
-    results = []
-    tags, start, problem = [], None, ""
+    results: list[tuple[int, list[tuple[str, str]], str]] = []
+    tags: list[tuple[str, str]] = []
+    start: int | None = None
+    problem = ""
     for number, line in enumerate(text.lstrip("\ufeff").splitlines(), start=1):
         if not line.strip():
             if start is not None:
@@ -409,8 +416,9 @@ def medline_record(name: str, position: str, tags: list[tuple[str, str]]) -> Rec
     return _finish(record)
 
 
-def read_medline(name: str, text: str):
-    records, errors = [], []
+def read_medline(name: str, text: str) -> tuple[list[Record], list[RecordError]]:
+    records: list[Record] = []
+    errors: list[RecordError] = []
     for start, tags, problem in parse_medline(text):
         position = f"line {start}"
         if problem:
@@ -423,13 +431,14 @@ def read_medline(name: str, text: str):
     return records, errors
 
 
-def read_csl_json(name: str, text: str):
+def read_csl_json(name: str, text: str) -> tuple[list[Record], list[RecordError]]:
     try:
         data = json.loads(text.lstrip("\ufeff"))
     except json.JSONDecodeError as exc:
         return [], [RecordError(name, f"line {exc.lineno}", f"not valid JSON ({exc.msg})")]
     items = data if isinstance(data, list) else [data]
-    records, errors = [], []
+    records: list[Record] = []
+    errors: list[RecordError] = []
     for number, item in enumerate(items, start=1):
         position = f"record {number}"
         try:

@@ -14,9 +14,10 @@ The public contract is one function per step (`publish(article, *, by)` …) at 
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -43,8 +44,17 @@ from .models import (
 )
 from .signals import live_revision_changed
 
+if TYPE_CHECKING:
+    from questions.models import PublicAnswer
+
+# The gate's checks of a text and its claims apply to public answers too (evaluated lazily,
+# so the questions app is imported for type checkers only).
+type GatedText = ArticleRevision | PublicAnswer
+
 REVIEW_INTERVAL = timedelta(days=365)
-WORDING_MAX_LENGTH = Claim._meta.get_field("certainty_wording").max_length
+_WORDING_FIELD = Claim._meta.get_field("certainty_wording")
+assert _WORDING_FIELD.max_length is not None  # a CharField always has one
+WORDING_MAX_LENGTH: int = _WORDING_FIELD.max_length
 # Reviewers' free text. Long enough for a careful note; short enough that a pasted document or
 # a probe cannot fill the table or the review screen.
 NOTE_MAX_LENGTH = 2000
@@ -124,11 +134,11 @@ class Step:
     # Whether the step changes which text patients see (search index, page cache).
     changes_live_text: bool = False
 
-    def check(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
+    def check(self, article: Article, user: User | AnonymousUser, **options) -> list[Problem]:
         """Every reason `user` cannot take this step on `article` now (empty: go ahead)."""
         return self.gate_problems(article, user) or self.rule_problems(article, user, **options)
 
-    def gate_problems(self, article: Article, user: AbstractBaseUser) -> list[Problem]:
+    def gate_problems(self, article: Article, user: User | AnonymousUser) -> list[Problem]:
         """Whether the step applies at all: the user's permission, then the article's state."""
         if not user.has_perm(f"articles.{self.permission}"):
             return [Problem("permission", f"You do not have permission to {self.doing}.")]
@@ -138,20 +148,22 @@ class Step:
         """Whether the step applies to the article where it stands (problems coded "state")."""
         return []
 
-    def rule_problems(self, article: Article, user: AbstractBaseUser, **options) -> list[Problem]:
+    def rule_problems(
+        self, article: Article, user: User | AnonymousUser, **options
+    ) -> list[Problem]:
         """The step's own rules, once permission and state allow it."""
         return []
 
-    def is_offered(self, article: Article, user: AbstractBaseUser) -> bool:
+    def is_offered(self, article: Article, user: User | AnonymousUser) -> bool:
         """Whether a button for this step belongs on the page. Rules the user can still fix
         (verdicts missing…) do not hide it: pressing it lists them."""
         return not self.gate_problems(article, user)
 
-    def execute(self, article: Article, *, by: AbstractBaseUser, now: datetime, **options) -> str:
+    def execute(self, article: Article, *, by: User, now: datetime, **options) -> str:
         """Make the change on the locked article; return the history message ('' for none)."""
         raise NotImplementedError
 
-    def run(self, article: Article, *, by: AbstractBaseUser, now=None, **options) -> Article:
+    def run(self, article: Article, *, by: User, now=None, **options) -> Article:
         """The shared frame: lock, check, execute, bump the version, save, log; all or nothing.
 
         `article` is updated in place to the saved state, and returned.
@@ -558,8 +570,8 @@ class RequestChanges(Step):
 # The publishing gate --------------------------------------------------------------------
 
 
-def body_problems(revision: ArticleRevision) -> list[Problem]:
-    """Marker or Markdown errors in the revision's body."""
+def body_problems(revision: GatedText) -> list[Problem]:
+    """Marker or Markdown errors in the revision's (or answer's) body."""
     errors = parse(revision.body).errors
     if not errors:
         return []
@@ -571,7 +583,7 @@ def body_problems(revision: ArticleRevision) -> list[Problem]:
     ]
 
 
-def evidence_problems(revision: ArticleRevision) -> list[Problem]:
+def evidence_problems(revision: GatedText) -> list[Problem]:
     """Claims without citations or without a 'supports' verdict, and retracted studies."""
     problems = []
     claims = list(revision.claims.prefetch_related("citations__study"))
@@ -823,7 +835,7 @@ TRANSITIONS: dict[str, Step] = {
 }
 
 
-def available_transitions(article: Article, user: AbstractBaseUser) -> list[Step]:
+def available_transitions(article: Article, user: User | AnonymousUser) -> list[Step]:
     """The steps this user may try on this article now (the server re-checks each one)."""
     return [step for step in TRANSITIONS.values() if step.is_offered(article, user)]
 

@@ -232,7 +232,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # Powerful browser features the site never uses are switched off for it and anything it embeds.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in [
         "accelerometer",

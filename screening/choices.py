@@ -36,7 +36,8 @@ class Outcome(TextChoices):
     ROUTINE = "routine", _("Routine")
 
 
-OUTCOME_RANK = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
+# Keyed by plain strings too: callers pass the stored value of an outcome field.
+OUTCOME_RANK: dict[str, int] = {Outcome.ROUTINE: 0, Outcome.REVIEW: 1, Outcome.URGENT: 2}
 
 
 def is_more_urgent(outcome: str, than: str) -> bool:

@@ -115,7 +115,7 @@ class IntakeForm(forms.Form):
         self.questionnaire = questionnaire
         self.questions = list(questions)
         # The flag rules, when the caller already has them (a copy kept for database outages).
-        self.rules = None if rules is None else list(rules)
+        self.rules: list[FlagRule] | None = None if rules is None else list(rules)
         self.fields["consent_contact"].label = questionnaire.contact_consent_text
         self.fields["email"].help_text = _("Give an email address, a phone number, or both.")
         for question in self.questions:

@@ -13,7 +13,7 @@ both, so that person's own resends still collapse into one submission.
 """
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -65,7 +65,7 @@ def find_previous(form: IntakeForm) -> tuple[uuid.UUID, IntakeSubmission | None]
 def evaluate(form: IntakeForm) -> tuple[dict, triage.Triage]:
     """The answers and their triage; no database access when the form carries its rules."""
     answers = form.answers()
-    rules = form.rules
+    rules: Iterable[FlagRule] | None = form.rules
     if rules is None:
         rules = FlagRule.objects.filter(questionnaire=form.questionnaire)
     names = triage.name_list(form.questionnaire.blood_thinner_names)
