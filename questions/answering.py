@@ -35,6 +35,7 @@ from articles.workflow import (
 )
 
 from .models import PatientQuestion, PublicAnswer, QuestionStatus
+from .signals import answer_live_changed
 
 
 class AnswerRefused(Exception):
@@ -257,14 +258,19 @@ class PublishAnswer(AnswerStep):
 
     def execute(self, answer, *, by, now):
         # One live answer per question: the one it replaces is withdrawn now.
-        PublicAnswer.objects.filter(
+        replacing = PublicAnswer.objects.filter(
             question=answer.question, published_at__isnull=False, retired_at__isnull=True
-        ).update(retired_at=now)
+        )
+        replaced_answers = list(replacing)
+        replacing.update(retired_at=now)
         answer.published_by, answer.published_at = by, now
         answer.save(update_fields=["published_by", "published_at"])
         question = answer.question
         question.status = QuestionStatus.PUBLISHED
         question.save(update_fields=["status"])
+        for replaced in replaced_answers:
+            answer_live_changed.send(sender=PublicAnswer, answer=replaced)
+        answer_live_changed.send(sender=PublicAnswer, answer=answer)
         return f"Published answer #{answer.pk}."
 
 
@@ -280,6 +286,7 @@ class WithdrawAnswer(AnswerStep):
         question = answer.question
         question.status = QuestionStatus.NEW
         question.save(update_fields=["status"])
+        answer_live_changed.send(sender=PublicAnswer, answer=answer)
         return f"Withdrew answer #{answer.pk} from the article page."
 
 

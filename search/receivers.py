@@ -5,15 +5,27 @@ from django.dispatch import receiver
 
 from articles.models import Article, Study
 from articles.signals import live_revision_changed
+from questions.models import PublicAnswer
+from questions.signals import answer_live_changed
 
 from . import index
-from .sources import ARTICLES, STUDIES
+from .sources import ANSWERS, ARTICLES, STUDIES
 
 
 @receiver(live_revision_changed, sender=Article)
 def article_went_live_or_off(sender, article, **kwargs):
-    """Publish and unpublish: index the new live revision, or drop the article."""
+    """Publish and unpublish: index the new live revision, or drop the article; its
+    published answers go and come back with it."""
     index.update(ARTICLES, article)
+    for answer in PublicAnswer.objects.filter(
+        question__article=article, published_at__isnull=False, retired_at__isnull=True
+    ).select_related("question__article__live_revision"):
+        index.update(ANSWERS, answer)
+
+
+@receiver(answer_live_changed, sender=PublicAnswer)
+def answer_went_live_or_off(sender, answer, **kwargs):
+    index.update(ANSWERS, answer)
 
 
 @receiver(post_delete, sender=Article)

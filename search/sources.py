@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from articles.models import Article, Study
+from questions.models import PublicAnswer
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,24 @@ def study_document(study):
     return Document(url=study.get_absolute_url(), title=study.title, summary=study.finding)
 
 
+def live_answers():
+    return PublicAnswer.objects.live().select_related("question__article__live_revision")
+
+
+def answer_document(answer):
+    """A published answer under a live article; the question in its redacted, public form."""
+    if not answer.is_live() or not answer.question.article.is_published():
+        return None
+    return Document(
+        url=answer.get_absolute_url(),
+        title=answer.question_text,
+        summary=answer.question.article.live_revision.title,
+        body=text_of_html(answer.rendered_html),
+    )
+
+
 ARTICLES = Source("article", "Article", live_articles, article_document)
 STUDIES = Source("study", "Study", Study.objects.all, study_document)
+ANSWERS = Source("answer", "Question from a patient", live_answers, answer_document)
 
-SOURCES = {source.kind: source for source in (ARTICLES, STUDIES)}
+SOURCES = {source.kind: source for source in (ARTICLES, STUDIES, ANSWERS)}

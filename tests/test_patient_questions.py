@@ -17,11 +17,13 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from articles import workflow
 from articles.models import Citation, Claim, Verdict
 from questions import answering
 from questions.emergency import emergency_terms
 from questions.models import PatientQuestion, PublicAnswer, QuestionStatus, published_answers
 from questions.tasks import send_private_reply
+from tests.conftest import refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -534,3 +536,25 @@ def test_purge_deletes_old_unpublished_questions_and_personal_details(published,
     assert kept.text.startswith("My name is Sam Smith")  # the audit record stays
     assert PatientQuestion.objects.get(pk=recent.pk).email == "new@example.com"
     assert published_answers().count() == 1
+
+
+def search_hits(client, words):
+    """The result links of the public search page for `words`."""
+    html = client.get("/search/", {"q": words}).content.decode()
+    return re.findall(r'<a href="([^"]*#question-\d+)"', html)
+
+
+def test_published_answer_is_found_by_site_search_until_withdrawn(client, published, reviewer):
+    anchor = published.get_absolute_url()
+    assert search_hits(client, "benefits fade") == [anchor]
+    assert search_hits(client, "long term") == [anchor]  # the redacted question is indexed
+    answering.withdraw_answer(published, by=reviewer)
+    assert search_hits(client, "benefits fade") == []
+
+
+def test_answer_leaves_search_with_its_article_and_comes_back(client, published, reviewer):
+    article = published.question.article
+    workflow.unpublish(article, by=reviewer)
+    assert search_hits(client, "benefits fade") == []
+    workflow.publish(refresh(article), by=reviewer)
+    assert search_hits(client, "benefits fade") == [published.get_absolute_url()]
