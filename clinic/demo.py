@@ -16,11 +16,16 @@ from django.utils.text import slugify
 from articles import demo_content, workflow
 from articles.models import (
     Article,
+    Citation,
+    Claim,
     ReviewerProfile,
     Study,
     Topic,
     Verdict,
 )
+from questions import answering
+from questions.emergency import emergency_terms
+from questions.models import PatientQuestion
 from screening import submissions as intake
 from screening.forms import IntakeForm
 from screening.models import IntakeSubmission, Question, Questionnaire
@@ -321,6 +326,73 @@ def load_intake_submissions(now=None):
     return created
 
 
+# Fictional patient questions: (article slug, question as asked, the public wording staff
+# chose, consent to publish, the answer in Markdown or "" when not yet answered).
+DEMO_QUESTIONS = [
+    (
+        "acupuncture-back-pain-evidence",
+        "Hi, I'm 52 and my GP suggested needles for my back. If it works, does the effect wear "
+        "off as soon as I stop going?",
+        "If acupuncture helps my back pain, does the effect wear off once the sessions stop?",
+        True,
+        "A pooled analysis of the original trial data found that most of the benefit over no "
+        "acupuncture was still there a year after the course ended [@macpherson2017]. "
+        "The smaller edge over fake acupuncture shrank over the same year [@macpherson2017].",
+    ),
+    (
+        "acupuncture-back-pain-evidence",
+        "How many sessions do people usually need before they can tell whether it is working?",
+        "",
+        True,
+        "",
+    ),
+    (
+        "acupuncture-back-pain-evidence",
+        "Since yesterday I can't feel my legs properly and I'm struggling to pee. Should I still "
+        "come in for my appointment on Friday?",
+        "",
+        False,
+        "",
+    ),
+]
+
+
+def load_patient_questions(users, now=None):
+    """Demo questions: one answered in public through the review gate, one waiting, and one
+    that reads like an emergency (flagged, as the ask page would flag it)."""
+    now = now or timezone.now()
+    author, reviewer = users["author"], users["reviewer"]
+    created = 0
+    for slug, text, public_text, consent, answer_body in DEMO_QUESTIONS:
+        article = Article.objects.filter(slug=slug).first()
+        if article is None or PatientQuestion.objects.filter(article=article, text=text).exists():
+            continue
+        terms = emergency_terms(text)
+        question = PatientQuestion.objects.create(
+            article=article,
+            text=text,
+            consent_to_publish=consent,
+            is_emergency=bool(terms),
+            emergency_terms=terms,
+            asked_at=now - timedelta(days=3),
+        )
+        created += 1
+        if not answer_body:
+            continue
+        question.public_text = public_text
+        question.redacted_by, question.redacted_at = reviewer, now - timedelta(days=2)
+        question.save()
+        answer = answering.save_answer(question, body=answer_body, by=author)
+        answering.submit_answer(answer, by=author)
+        for citation in Citation.objects.filter(claim__answer=answer):
+            answering.record_verdict(citation, verdict=Verdict.SUPPORTS, by=reviewer)
+        for claim in Claim.objects.filter(answer=answer):
+            answering.set_certainty(claim, certainty="moderate", kind="effect", by=reviewer)
+        answering.approve_answer(answer, by=reviewer)
+        answering.publish_answer(answer, by=reviewer)
+    return created
+
+
 def load_demo(stdout=None):
     """Load all demo content and accounts; return the accounts' passwords."""
     load_clinic_details()
@@ -330,9 +402,10 @@ def load_demo(stdout=None):
     users = {user.username: user for user in User.objects.filter(username__in=passwords)}
     articles = load_articles(users)
     forms = load_intake_submissions()
+    questions = load_patient_questions(users)
     if stdout is not None:
         stdout.write(
             f"Demo content: {studies} new studies, {articles} new articles, "
-            f"{forms} new intake forms."
+            f"{forms} new intake forms, {questions} new patient questions."
         )
     return passwords

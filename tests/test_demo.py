@@ -179,3 +179,15 @@ def test_demo_intake_queue_runs_on_version_2(demo, settings):
     assert not forms.filter(notified_at__isnull=True).exists()
     call_command("demo", "--no-serve", verbosity=0)
     assert IntakeSubmission.objects.count() == 6
+
+
+def test_demo_has_an_answered_waiting_and_emergency_patient_question(demo, client):
+    from questions.models import PatientQuestion, published_answers
+
+    statuses = sorted(PatientQuestion.objects.values_list("status", "is_emergency"))
+    assert statuses == [("new", False), ("new", True), ("published", False)]
+    (answer,) = published_answers()
+    assert answer.approved_by.username == "reviewer" and answer.created_by.username == "author"
+    page = client.get(answer.question.article.get_absolute_url()).content.decode()
+    assert "does the effect wear off once the sessions stop?" in page
+    assert "struggling to pee" not in page  # nothing unpublished reaches patients

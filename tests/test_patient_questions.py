@@ -62,6 +62,7 @@ def ask_url(article):
         ("I CAN NOT feel my legs since yesterday", ["can't feel my legs"]),
         ("I can\u2019t feel my legs", ["can't feel my legs"]),
         ("Problems with my bladder, is that normal?", ["bladder"]),
+        ("Since yesterday I'm struggling to pee", ["struggling to pee"]),
         ("How many sessions do people usually need?", []),
         ("Is the embladdered test a word?", []),
     ],
