@@ -66,7 +66,12 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.published().with_live_content()
+        # The body is read only when the fragments are built (once per revision and generation).
+        return (
+            Article.objects.published()
+            .with_live_content()
+            .defer("live_revision__body", "live_revision__rendered_html")
+        )
 
     def get_context_data(self, **kwargs):
         article, revision = self.object, self.object.live_revision

@@ -28,6 +28,9 @@ PUBLIC_CONTENT_MODELS = [
     "clinic.ClinicDetails",
     "questions.PublicAnswer",
     "search.SearchEntry",
+    "screening.Questionnaire",
+    "screening.Question",
+    "screening.FlagRule",
     "auth.User",
 ]
 

@@ -85,12 +85,20 @@ def fragment_key(*parts: object) -> str:
 
 def fragment(parts: tuple, build: Callable[[], object]):
     """The fragment stored for `parts` in this generation, built and stored if missing."""
-    cache = _cache()
-    key = fragment_key(*parts)
-    value = cache.get(key)
+    try:
+        cache = _cache()
+        key = fragment_key(*parts)
+        value = cache.get(key)
+    except Exception:
+        # An unreachable cache must not take the page down with it: render as before.
+        logger.exception("Fragment cache unreachable; rendering the fragment")
+        return build()
     if value is None:
         value = build()
-        cache.set(key, value, timeout=settings.FRAGMENT_CACHE_SECONDS)
+        try:
+            cache.set(key, value, timeout=settings.FRAGMENT_CACHE_SECONDS)
+        except Exception:
+            logger.exception("Could not store a fragment")
     return value
 
 

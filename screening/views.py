@@ -10,11 +10,15 @@ from django.core import signing
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_protect
 from django_ratelimit.core import get_usage
+
+from clinic import page_cache
 
 from . import fallback, submissions
 from .forms import IntakeForm
@@ -252,7 +256,21 @@ def remember_result(request, submission: IntakeSubmission) -> None:
 
 def form_page(request, form: IntakeForm, *, status=200, sent_at=None, is_rate_limited=False):
     context = {"form": form, "sent_at": sent_at, "rate_limited": is_rate_limited}
+    if not form.is_bound:
+        context["fields_html"] = blank_fields_html(form)
     return private(render(request, "screening/intake_form.html", context, status=status))
+
+
+def blank_fields_html(form: IntakeForm):
+    """The questions of a blank form, rendered once per questionnaire and content generation:
+    about a hundred inputs cost far more to render than the rest of the page. The token and
+    the CSRF token are outside this part, so it holds nothing personal."""
+    questionnaire = form.questionnaire
+    parts = ("intake-fields", questionnaire.pk, questionnaire.version)
+    html = page_cache.fragment(
+        parts, lambda: render_to_string("screening/_intake_fields.html", {"form": form})
+    )
+    return mark_safe(html)  # noqa: S308  (our own template's output)
 
 
 def rate_limited(request, form: IntakeForm, usage: dict):
