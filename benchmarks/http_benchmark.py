@@ -65,6 +65,7 @@ def environment(database_url, workdir, *, page_cache_seconds, cache_url):
         "STATIC_ROOT": str(workdir / "static"),
         "PAGE_CACHE_SECONDS": str(page_cache_seconds),
         "CACHE_URL": cache_url,
+        "CACHE_KEY_PREFIX": f"clinic-bench-{os.getpid()}",
         "INTAKE_RATE_LIMIT": "1000000/h",
         "WEB_CONCURRENCY": "2",
         "LOG_LEVEL": "WARNING",
@@ -402,9 +403,7 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     cache_url = redis_url()
-    if cache_url:
-        cache_url += f"?key_prefix=bench{os.getpid()}"
-    else:
+    if not cache_url:
         log("Redis is not answering on 127.0.0.1:6379: each worker keeps its own cache")
         cache_url = "locmemcache://bench"
     print(f"gunicorn 2 sync workers, wrk -t2 -c16 -d{args.duration}s, median of {args.repeat}")

@@ -143,6 +143,8 @@ if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://clinic")}
+# Keeps this site's keys apart when one Redis serves several sites (or test runs).
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic")
 # A cache every app server shares (Redis, memcached) rather than one per process.
 SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
 
