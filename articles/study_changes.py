@@ -28,6 +28,8 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.page_cache import content_changed
+
 from .models import (
     Article,
     NoticeNature,
@@ -272,6 +274,8 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
         Article.objects.filter(
             pk__in=[article.pk for article in articles], next_review_due_on__isnull=True
         ).update(next_review_due_on=today)
+        # The queryset updates above send no signals; the article pages show the review date.
+        content_changed()
         for flag in flags:
             if by is not None:
                 _log(flag, by)

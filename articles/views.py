@@ -5,9 +5,11 @@ import json
 from django.conf import settings
 from django.db.models import Case, Count, Q, When
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.generic import DetailView, ListView
 
+from clinic import page_cache
 from questions import article_section
 
 from . import navigation
@@ -64,11 +66,41 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        return Article.objects.published().with_live_content()
+        # The body is read only when the fragments are built (once per revision and generation).
+        return (
+            Article.objects.published()
+            .with_live_content()
+            .defer("live_revision__body", "live_revision__rendered_html")
+        )
 
     def get_context_data(self, **kwargs):
-        context = article_page_context(self.request, self.object, self.object.live_revision)
-        return super().get_context_data(**context, **kwargs)
+        article, revision = self.object, self.object.live_revision
+        return super().get_context_data(
+            revision=revision,
+            fragments=article_fragments(self.request, article, revision),
+            canonical_url=self.request.build_absolute_uri(article.get_absolute_url()),
+            reviewer_name=reviewer_name(article),
+            **kwargs,
+        )
+
+
+def article_fragments(request, article, revision) -> dict:
+    """The article page's body, references, evidence summary, questions and JSON-LD, rendered
+    once per revision and content generation (see `clinic.page_cache`): any change patients
+    could see starts a new generation, so a stored fragment is never stale. The address is in
+    the key because the canonical URL in the JSON-LD is absolute."""
+
+    def build():
+        context = article_page_context(request, article, revision)
+        return {
+            "main": render_to_string("articles/_article_main.html", context),
+            "json_ld": str(context["json_ld"]),
+        }
+
+    parts = ("article", revision.pk, request.scheme, request.get_host())
+    stored = page_cache.fragment(parts, build)
+    # Rendered by our own templates from sanitised HTML and escaped JSON.
+    return {name: mark_safe(html) for name, html in stored.items()}  # noqa: S308
 
 
 def article_page_context(request, article, revision):

@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
-class SessionStore(DatabaseSessionStore):
+class ResilientSessionMixin:
+    """The outage behaviour above, for any session store that ends in the database."""
+
     unreadable = False
 
     def load(self):
@@ -41,3 +43,7 @@ class SessionStore(DatabaseSessionStore):
             super().save(must_create=must_create)
         except DATABASE_DOWN:
             logger.warning("Session store unreachable; this session change was not saved")
+
+
+class SessionStore(ResilientSessionMixin, DatabaseSessionStore):
+    """Sessions in the database (one server, or a cache that is not shared)."""

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "clinic.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the session: a cached public page is answered without reading one.
+    "clinic.page_cache.PublicPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,6 +143,23 @@ if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://clinic")}
+# Keeps this site's keys apart when one Redis serves several sites (or test runs).
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic")
+# A cache every app server shares (Redis, memcached) rather than one per process.
+SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+
+# Page cache for anonymous public pages (clinic/page_cache.py), in the default cache, so that
+# with Redis every server shares it and sees an invalidation at once. 0 switches it off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+PAGE_CACHE_ALIAS = "default"
+# Rendered per-revision fragments (references, evidence summary, JSON-LD), keyed by revision
+# and content generation, so they are never stale; the lifetime only bounds memory.
+FRAGMENT_CACHE_SECONDS = env.int("FRAGMENT_CACHE_SECONDS", default=86400)
+# Cache-Control for public pages, for browsers (max-age) and shared caches/CDNs (s-maxage).
+# Kept short: a CDN is not told when an article changes.
+HTTP_CACHE_MAX_AGE = env.int("HTTP_CACHE_MAX_AGE", default=60)
+HTTP_CACHE_S_MAXAGE = env.int("HTTP_CACHE_S_MAXAGE", default=120)
+HTTP_CACHE_STALE_SECONDS = env.int("HTTP_CACHE_STALE_SECONDS", default=60)
 
 # Email goes to the console unless EMAIL_URL names an SMTP server (smtp+tls://user:pw@host:587).
 MAILERS = {
@@ -292,6 +311,9 @@ MIDDLEWARE.insert(
 # Sessions that survive a database outage as "no session for this request" (no error page),
 # and the clinic phone shown to patients when the database and every cached copy are gone.
 SESSION_ENGINE = "clinic.resilient_sessions"
+if SHARED_CACHE:
+    # Several app servers: sessions are read from the shared cache, written through to the DB.
+    SESSION_ENGINE = "clinic.resilient_cached_sessions"
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="")
 # The notification worker: a task RUNNING longer than this lease (its worker died) is queued
 # again, and a submission's email claim expires after it; the catch-up command re-queues emails

@@ -8,18 +8,19 @@ from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import sitemaps
 
 from . import two_factor_views, views
+from .page_cache import public_page
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", public_page(views.home), name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path(
         "sitemap.xml",
-        sitemap,
+        public_page(sitemap),
         {"sitemaps": sitemaps},
         name="django.contrib.sitemaps.views.sitemap",
     ),
-    path("feed/", LatestArticlesFeed(), name="feed"),
+    path("feed/", public_page(LatestArticlesFeed()), name="feed"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("staff/two-factor/", two_factor_views.second_factor, name="two_factor"),
     path("admin/", admin.site.urls),

@@ -6,14 +6,19 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_protect
 from django_ratelimit.core import get_usage
+
+from clinic import page_cache
 
 from . import fallback, submissions
 from .forms import IntakeForm
@@ -27,10 +32,14 @@ SESSION_KEY = "screening_results"
 # How long the browser that sent a form can come back to its result page.
 RESULT_VISIBLE_FOR = timedelta(hours=24)
 RESULTS_KEPT_IN_SESSION = 5
-# The form page's idempotency token, kept in the session: a page opened again (Back refetches
-# it, as the page is never cached) carries the same token, so sending it again stores nothing.
-# After a successful send the token is reused for RESEND_WINDOW, then a fresh form starts.
-FORM_SESSION_KEY = "screening_form"
+# The form page's idempotency token, kept in a signed cookie rather than the session, so that
+# opening the form writes nothing to the database: a page opened again (Back refetches it, as
+# the page is never cached) carries the same token, so sending it again stores nothing. After a
+# successful send the token is reused for RESEND_WINDOW, then a fresh form starts. The signature
+# stops a browser from choosing its own token; the unique token on IntakeSubmission still
+# decides that one token stores one form.
+FORM_COOKIE = "intake_form"
+FORM_COOKIE_SALT = "screening.views.form-token"
 RESEND_WINDOW = timedelta(minutes=30)
 UNSENT_TOKEN_KEPT_FOR = timedelta(days=1)
 
@@ -79,9 +88,12 @@ def intake(request):
         return unavailable
 
     if request.method != "POST":
-        token, sent_at = form_token(request, fresh="new" in request.GET)
+        token, sent_at, entry = form_token(request, fresh="new" in request.GET)
         form = bound_form(active, initial={"token": token, "version": active.questionnaire.version})
-        return form_page(request, form, sent_at=sent_at)
+        response = form_page(request, form, sent_at=sent_at)
+        if entry is not None:
+            set_form_cookie(response, entry)
+        return response
 
     if request.POST.get("website"):
         # A person cannot see the honeypot field; only a bot fills it in. Store nothing, and
@@ -111,9 +123,10 @@ def intake(request):
             submission, created = submissions.store(form, token, evaluated)
             if created:
                 rate_limit_usage(request, increment=True)
-                mark_sent(request, form.cleaned_data["token"])
                 remember_result(request, submission)
-                return redirect(result_url(submission))
+                response = redirect(result_url(submission))
+                set_form_cookie(response, sent_entry(form.cleaned_data["token"]))
+                return response
             previous = submission
         return resent(request, form, previous, evaluated)
     except DATABASE_DOWN:
@@ -186,28 +199,52 @@ def resent(request, form: IntakeForm, submission: IntakeSubmission, evaluated):
     return redirect("screening:received")
 
 
-def form_token(request, *, fresh: bool) -> tuple[uuid.UUID, datetime | None]:
-    """The token for a form page, and when a form with it was sent (None if not yet)."""
+def form_token(request, *, fresh: bool) -> tuple[uuid.UUID, datetime | None, dict | None]:
+    """The token for a form page, when a form with it was sent (None if not yet), and the
+    new cookie entry to send when the token is new (None when the browser's is still good)."""
     now = timezone.now()
-    entry = request.session.get(FORM_SESSION_KEY)
+    entry = read_form_cookie(request)
     if entry and not fresh:
         if entry["sent_at"] is None:
             if now - datetime.fromisoformat(entry["issued_at"]) < UNSENT_TOKEN_KEPT_FOR:
-                return uuid.UUID(entry["token"]), None
+                return uuid.UUID(entry["token"]), None, None
         elif now - (sent_at := datetime.fromisoformat(entry["sent_at"])) < RESEND_WINDOW:
-            return uuid.UUID(entry["token"]), sent_at
+            return uuid.UUID(entry["token"]), sent_at, None
     token = uuid.uuid4()
-    request.session[FORM_SESSION_KEY] = {
-        "token": str(token),
-        "issued_at": now.isoformat(),
-        "sent_at": None,
-    }
-    return token, None
+    return token, None, {"token": str(token), "issued_at": now.isoformat(), "sent_at": None}
 
 
-def mark_sent(request, token: uuid.UUID) -> None:
+def sent_entry(token: uuid.UUID) -> dict:
     now = timezone.now().isoformat()
-    request.session[FORM_SESSION_KEY] = {"token": str(token), "issued_at": now, "sent_at": now}
+    return {"token": str(token), "issued_at": now, "sent_at": now}
+
+
+def read_form_cookie(request) -> dict | None:
+    """The browser's form entry, or None if it has none or it was tampered with."""
+    try:
+        return signing.loads(
+            request.COOKIES.get(FORM_COOKIE, ""),
+            salt=FORM_COOKIE_SALT,
+            max_age=UNSENT_TOKEN_KEPT_FOR,
+        )
+    except signing.BadSignature:
+        return None
+
+
+def form_cookie_value(entry: dict) -> str:
+    return signing.dumps(entry, salt=FORM_COOKIE_SALT, compress=True)
+
+
+def set_form_cookie(response, entry: dict) -> None:
+    response.set_cookie(
+        FORM_COOKIE,
+        form_cookie_value(entry),
+        max_age=int(UNSENT_TOKEN_KEPT_FOR.total_seconds()),
+        path=reverse("screening:intake"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def remember_result(request, submission: IntakeSubmission) -> None:
@@ -219,7 +256,21 @@ def remember_result(request, submission: IntakeSubmission) -> None:
 
 def form_page(request, form: IntakeForm, *, status=200, sent_at=None, is_rate_limited=False):
     context = {"form": form, "sent_at": sent_at, "rate_limited": is_rate_limited}
+    if not form.is_bound:
+        context["fields_html"] = blank_fields_html(form)
     return private(render(request, "screening/intake_form.html", context, status=status))
+
+
+def blank_fields_html(form: IntakeForm):
+    """The questions of a blank form, rendered once per questionnaire and content generation:
+    about a hundred inputs cost far more to render than the rest of the page. The token and
+    the CSRF token are outside this part, so it holds nothing personal."""
+    questionnaire = form.questionnaire
+    parts = ("intake-fields", questionnaire.pk, questionnaire.version)
+    html = page_cache.fragment(
+        parts, lambda: render_to_string("screening/_intake_fields.html", {"form": form})
+    )
+    return mark_safe(html)  # noqa: S308  (our own template's output)
 
 
 def rate_limited(request, form: IntakeForm, usage: dict):

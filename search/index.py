@@ -8,6 +8,8 @@ the site did not publish. `rebuild` recreates everything from the sources.
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 
+from clinic.page_cache import content_changed
+
 from .models import SearchEntry
 from .sources import SOURCES
 from .text import clean_text
@@ -70,4 +72,6 @@ def rebuild(sources=None):
                 cursor.execute(
                     "INSERT INTO search_searchentry_fts(search_searchentry_fts) VALUES ('rebuild')"
                 )
+        # bulk_create sends no signals: the search pages show the new index.
+        content_changed()
     return written

@@ -19,3 +19,6 @@ SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 # The second factor is enforced as in production; tests/conftest.py lets most tests sign staff in
 # with force_login alone, and the tests of the second factor turn that off.
+# The page cache is off for the suite (pages are compared before and after changes inside one
+# test transaction); tests/test_page_cache.py turns it on.
+PAGE_CACHE_SECONDS = 0

@@ -4,12 +4,13 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from screening.models import IntakeSubmission, Outcome, SubmissionNote
-from screening.views import FORM_SESSION_KEY, RESEND_WINDOW
+from screening.views import FORM_COOKIE, RESEND_WINDOW, form_cookie_value
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("screening_cache")]
 
@@ -49,14 +50,10 @@ def test_the_form_page_keeps_its_token_until_sent_and_for_a_while_after(client, 
     # Someone else filling in a form on this browser starts afresh.
     assert page_token(client, "/intake/?new=1")[0] != token
     # So does anyone once the window has passed.
-    session = client.session
     sent_at = timezone.now() - RESEND_WINDOW - timedelta(minutes=1)
-    session[FORM_SESSION_KEY] = {
-        "token": token,
-        "issued_at": sent_at.isoformat(),
-        "sent_at": sent_at.isoformat(),
-    }
-    session.save()
+    client.cookies[FORM_COOKIE] = form_cookie_value(
+        {"token": token, "issued_at": sent_at.isoformat(), "sent_at": sent_at.isoformat()}
+    )
     fresh, html = page_token(client)
     assert fresh != token
     assert 'id="already-sent"' not in html
@@ -189,3 +186,33 @@ def test_the_same_patient_correcting_their_name_is_still_the_same_form(client, i
     client.post("/intake/", {**data, "full_name": "Alexandra Example"})
     assert IntakeSubmission.objects.count() == 1
     assert "Full name: Alex Example → Alexandra Example" in SubmissionNote.objects.get().text
+
+
+def test_opening_the_form_writes_nothing_to_the_database(client):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        first = page_token(client)[0]
+        again = page_token(client)[0]
+    assert first == again  # the token survives without a session row
+    writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
+    assert writes == []
+    assert not Session.objects.exists()
+
+
+def test_a_tampered_form_cookie_gets_a_fresh_token(client):
+    token = page_token(client)[0]
+    chosen = "11111111-1111-4111-8111-111111111111"
+    now = timezone.now().isoformat()
+    # Signed with another salt: what a browser could forge without the project's key.
+    client.cookies[FORM_COOKIE] = signing.dumps(
+        {"token": chosen, "issued_at": now, "sent_at": None}, salt="forged"
+    )
+    fresh = page_token(client)[0]
+    assert fresh not in (token, chosen)

@@ -67,7 +67,7 @@ def test_the_staff_cookie_expires_with_the_idle_time(staff_client):
     assert staff_client.session.get_expiry_age() == 30 * 60
 
 
-def test_patient_sessions_keep_their_own_lifetime(client, settings, clock):
-    client.get("/intake/")  # stores the form's token in the session
+def test_patient_sessions_keep_their_own_lifetime(client, settings, clock, submit):
+    submit()  # a sent form is remembered in the session (opening the form stores nothing)
     assert settings.SESSION_COOKIE_NAME in client.cookies
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE
