@@ -47,6 +47,7 @@ def connect_page_cache_invalidation():
     """Route every change to public content through `clinic.page_cache.content_changed`."""
     from articles.signals import live_revision_changed
     from clinic.page_cache import content_changed
+    from questions.signals import answer_live_changed
 
     for label in PUBLIC_CONTENT_MODELS:
         model = global_apps.get_model(label)
@@ -56,6 +57,8 @@ def connect_page_cache_invalidation():
     included = global_apps.get_model("articles.Study").included_studies.through
     m2m_changed.connect(content_changed, sender=included, dispatch_uid="page_cache_included")
     live_revision_changed.connect(content_changed, dispatch_uid="page_cache_live_revision")
+    # Replacing a live answer retires the old one with a queryset update (no post_save).
+    answer_live_changed.connect(content_changed, dispatch_uid="page_cache_answer_live")
 
 
 class ClinicConfig(AppConfig):

@@ -207,7 +207,7 @@ class PublicPageMiddleware:
         conditional = get_conditional_response(
             request, etag=response.get("ETag"), response=response
         )
-        if conditional is not response:
+        if conditional is not None and conditional is not response:
             for header in ("Cache-Control", "Vary", "ETag"):
                 if header in response:
                     conditional[header] = response[header]
