@@ -143,6 +143,9 @@ if DEBUG:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://clinic")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same backend, reusing one client per connection pool (see clinic/redis_cache.py).
+    CACHES["default"]["BACKEND"] = "clinic.redis_cache.RedisCache"
 # Keeps this site's keys apart when one Redis serves several sites (or test runs).
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="clinic")
 # A cache every app server shares (Redis, memcached) rather than one per process.

@@ -232,7 +232,8 @@ def test_queryset_update_of_review_dates_invalidates(client, make_article, make_
 
 
 def redis_cache(prefix):
-    from django.core.cache.backends.redis import RedisCache
+    # The backend production settings choose for a redis:// CACHE_URL.
+    from clinic.redis_cache import RedisCache
 
     return RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": prefix})
 
@@ -417,3 +418,13 @@ def test_drafts_stay_404_and_are_not_cached_as_pages(client, make_article):
     draft = make_article(status="draft")
     assert client.get(draft.get_absolute_url()).status_code == 404
     assert not Article.objects.published().filter(pk=draft.pk).exists()
+
+
+def test_redis_backend_keeps_one_client_per_pool_and_still_shares_values(two_servers):
+    server_a, server_b = (redis_cache("test-reuse") for _ in range(2))
+    client = server_a._cache.get_client(write=True)
+    assert server_a._cache.get_client(write=True) is client  # not rebuilt per call
+    server_a.set("shared", "from a", 30)
+    assert server_b.get("shared") == "from a"  # another process's client sees it
+    server_b.delete("shared")
+    assert server_a.get("shared") is None
