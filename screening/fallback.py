@@ -45,22 +45,26 @@ _remembered: ActiveQuestionnaire | None = None
 def active_questionnaire(*, fresh_rules: bool = True) -> ActiveQuestionnaire | None:
     """The active version (None if there is none); a remembered copy if the database fails.
 
-    `fresh_rules=False` (the form page, which only shows questions) reuses the remembered flag
-    rules of the same version instead of reading them again.
+    `fresh_rules=False` (the form page, which only shows questions) reuses the remembered
+    questions and flag rules of the same version instead of reading them again.
     """
     global _remembered
     try:
         questionnaire = Questionnaire.objects.active().first()
         if questionnaire is None:
             return None
-        questions = list(Question.objects.filter(questionnaire=questionnaire).order_by("position"))
         if (
             not fresh_rules
             and _remembered is not None
             and _remembered.questionnaire.pk == questionnaire.pk
         ):
-            rules = _remembered.rules
+            # An active version's questions and rules are never edited in place (only drafts
+            # are), so the copy of the same version is exact.
+            questions, rules = _remembered.questions, _remembered.rules
         else:
+            questions = list(
+                Question.objects.filter(questionnaire=questionnaire).order_by("position")
+            )
             rules = list(FlagRule.objects.filter(questionnaire=questionnaire))
         active = ActiveQuestionnaire(questionnaire, questions, rules)
     except DATABASE_DOWN:
