@@ -21,7 +21,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
@@ -40,6 +39,7 @@ from .models import (
     StudyChangeStatus,
     StudyNotice,
 )
+from .workflow import log_step
 
 logger = logging.getLogger(__name__)
 
@@ -285,17 +285,8 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
 
 def _log(flag, by):
     """The flag in the article's admin history, beside the workflow steps."""
-    entry = LogEntry.objects.log_actions(
-        user_id=by.pk,
-        queryset=[flag.article],
-        action_flag=CHANGE,
-        change_message=(
-            f"Review due now: {flag.get_reason_display().lower()} ({flag.study.key}). "
-            + flag.detail
-        ).strip(),
-        single_object=True,
-    )
-    LogEntry.objects.filter(pk=entry.pk).update(action_time=flag.raised_at)
+    message = f"Review due now: {flag.get_reason_display().lower()} ({flag.study.key}). "
+    log_step(flag.article, by, (message + flag.detail).strip(), flag.raised_at)
 
 
 def queue_notification(flag):

@@ -102,11 +102,13 @@ class WorkflowRefused(Exception):
         super().__init__(f"“{article.title}”: " + " ".join(self.reasons))
 
 
-def _log(article, by, message, at=None):
-    """Record a workflow step in the admin's own history (LogEntry), at `at` if given."""
+def log_step(obj, by, message, at=None):
+    """Record a workflow step in the admin's own history (LogEntry) of `obj`, at `at` if given.
+
+    Article steps, patient-answer steps and review flags share it."""
     entry = LogEntry.objects.log_actions(
         user_id=by.pk,
-        queryset=[article],
+        queryset=[obj],
         action_flag=CHANGE,
         change_message=message,
         single_object=True,
@@ -178,7 +180,7 @@ class Step:
             locked.version += 1
             locked.save()
             if message:
-                _log(locked, by, message, now)
+                log_step(locked, by, message, now)
             if self.changes_live_text:
                 # Inside the transaction: the search index moves with the live text.
                 live_revision_changed.send(sender=Article, article=locked)

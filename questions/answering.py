@@ -17,7 +17,6 @@ part of the hash the reviewer approves, so a later change to the redaction needs
 import re
 from dataclasses import dataclass
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from articles.workflow import (
     certainty_value_problems,
     credential_problems,
     evidence_problems,
+    log_step,
     verdict_value_problems,
     wording_fit_problems,
 )
@@ -45,17 +45,6 @@ class AnswerRefused(Exception):
         self.problems = list(problems)
         self.codes = {problem.code for problem in self.problems}
         super().__init__(" ".join(problem.message for problem in self.problems))
-
-
-def _log(question, by, message, now):
-    entry = LogEntry.objects.log_actions(
-        user_id=by.pk,
-        queryset=[question],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
-    LogEntry.objects.filter(pk=entry.pk).update(action_time=now)
 
 
 @dataclass(frozen=True)
@@ -95,7 +84,7 @@ class AnswerStep:
                 raise AnswerRefused(problems)
             message = self.execute(locked, by=by, now=now, **options)
             if message:
-                _log(locked.question, by, message, now)
+                log_step(locked.question, by, message, now)
         return locked
 
 
