@@ -386,10 +386,15 @@ def axe_scan():
     return scan
 
 
+def review_url(article):
+    """The article's review screen in the admin."""
+    return reverse("admin:articles_article_review", args=[article.pk])
+
+
 def review_post(client, article, changes=None, **button):
     """Post the review screen as a browser would: every field as shown, with `changes`
     applied ({study key or claim ordinal: {field: value}}), and the button pressed."""
-    url = reverse("admin:articles_article_review", args=[article.pk])
+    url = review_url(article)
     forms = client.get(url).context["forms"]
     data = {}
     for formset in (forms.citations, forms.claims):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from articles import workflow
 from articles.models import Article, Citation, Claim, ReviewComment, Verdict
 from screening.models import IntakeSubmission
-from tests.conftest import review_post
+from tests.conftest import review_post, review_url
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +59,6 @@ def test_dossier_refuses_a_date_too_early_to_convert(client, reviewer, make_arti
 def in_review(make_article, reviewer):
     article = make_article(status="in_review", citations=1)
     return article, Citation.objects.get(claim__revision=article.draft)
-
-
-def review_url(article):
-    return reverse("admin:articles_article_review", args=[article.pk])
 
 
 def test_nul_in_a_review_note_is_refused_and_the_other_answers_kept(client, reviewer, in_review):

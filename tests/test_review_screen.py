@@ -21,7 +21,7 @@ from articles.models import (
     Status,
     Verdict,
 )
-from tests.conftest import refresh, review_post
+from tests.conftest import refresh, review_post, review_url
 
 pytestmark = pytest.mark.django_db
 
@@ -36,10 +36,6 @@ LINT_SENTENCE = "Acupuncture cures back pain for most people."
 
 def text(response):
     return html.unescape(response.content.decode())
-
-
-def review_url(article):
-    return reverse("admin:articles_article_review", args=[article.pk])
 
 
 @pytest.fixture
