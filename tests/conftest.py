@@ -28,12 +28,28 @@ from articles.models import (
     Verdict,
 )
 from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
+from tests import database_reset
+
+database_reset.install()
 
 _numbers = itertools.count(1)
 
 # No per-example deadline: a test must not fail because a busy machine ran it slowly.
 hypothesis.settings.register_profile("clinic", deadline=None)
 hypothesis.settings.load_profile("clinic")
+
+
+SLOW_FIXTURES = {"chromium", "chromium_browser", "private_postgres", "live_server"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark browser, private-server and property tests `slow`, so that
+    `uv run pytest -m "not slow"` gives a quick loop (the README's command runs them all)."""
+    for item in items:
+        uses_slow_fixture = SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        is_property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        if uses_slow_fixture or is_property_test:
+            item.add_marker(pytest.mark.slow)
 
 
 def create_user(username=None, groups=(), **fields):
@@ -316,7 +332,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def chromium_browser():
     """Debian's Chromium driven by Playwright (downloaded browsers do not work here), launched
-    once per test module: a launch costs about as much as a browser test.
+    once per test module: a launch costs about as much as a browser test. (Not once per
+    session: Playwright's event loop would then stay on for every later test in the process.)
 
     Tests take `chromium`, which also adjusts the settings.
     """
@@ -372,7 +389,9 @@ def axe_scan():
     def scan(page) -> list[dict]:
         if not page.evaluate("typeof window.axe !== 'undefined'"):
             page.evaluate(source)
-        result = page.evaluate("async () => await axe.run(document)")
+        # Only violations are read: axe then skips listing every passing node, which is
+        # most of its work on a long admin page.
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         return [
             {
                 "id": violation["id"],

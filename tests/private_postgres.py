@@ -68,7 +68,8 @@ class PrivateServer:
     def url(self, name: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database, empty or copied from `template`; returns its URL."""
         subprocess.run(
             [
                 str(self.bindir / "createdb"),
@@ -78,6 +79,7 @@ class PrivateServer:
                 str(self.port),
                 "-U",
                 "postgres",
+                *(["-T", template] if template else []),
                 name,
             ],
             check=True,

@@ -496,7 +496,7 @@ def test_large_body_parses_in_linear_time():
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("unit", "times"), [("[@a ", 20_000), ("[@", 40_000), ("a. ", 30_000), ("<!--", 20_000)]
+    ("unit", "times"), [("[@a ", 10_000), ("[@", 20_000), ("a. ", 15_000), ("<!--", 10_000)]
 )
 def test_pathological_input_grows_linearly(unit, times):
     small = cpu_seconds(parse, unit * (times // GROWTH) + "[@a]", repeat=3)
