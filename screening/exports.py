@@ -10,6 +10,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from .fhir import MEDIA_TYPE
+from .submissions import flag_label
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -21,7 +22,7 @@ def csv_safe(value) -> str:
 
 
 def flag_list(flags: list[dict]) -> str:
-    return "; ".join(f"{flag['level']}: {flag['key']}" for flag in flags)
+    return "; ".join(flag_label(flag) for flag in flags)
 
 
 def local_time(moment) -> str:

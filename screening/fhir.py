@@ -17,6 +17,7 @@ from django.conf import settings
 from django.utils.text import slugify
 
 from .models import AnswerRecord, Kind, PreferredContact, Questionnaire, QuestionnaireStatus
+from .submissions import flag_label
 
 FHIR_TYPE = {
     Kind.YES_NO: "boolean",
@@ -313,7 +314,7 @@ def response_resource(submission) -> dict:
 
 
 def flag_extensions(flags: list[dict]) -> list[dict]:
-    return [{"url": "flag", "valueString": f"{flag['level']}: {flag['key']}"} for flag in flags]
+    return [{"url": "flag", "valueString": flag_label(flag)} for flag in flags]
 
 
 def triage_extension(submission) -> dict:

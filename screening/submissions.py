@@ -85,6 +85,13 @@ def flag_records(result: triage.Triage) -> list[dict]:
     ]
 
 
+def flag_label(flag: dict) -> str:
+    """ "level: question key", with what the answer matched when the rule says (for example
+    the blood thinner a medicines list names), as the admin shows it."""
+    label = f"{flag['level']}: {flag['key']}"
+    return f"{label} ({flag['detail']})" if flag.get("detail") else label
+
+
 def store(
     form: IntakeForm, token: uuid.UUID, evaluated: tuple[dict, triage.Triage] | None = None
 ) -> tuple[IntakeSubmission, bool]:

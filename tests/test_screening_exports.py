@@ -119,3 +119,17 @@ def test_questionnaire_canonical_url_follows_site_url(submit, questionnaire, set
         "https://clinic.example/fhir/Questionnaire/intake"
     )
     assert all(e["url"].startswith("https://clinic.example/") for e in response["extension"])
+
+
+def test_exports_name_the_blood_thinner_a_medicines_list_matched(client, submit, clinician):
+    submit(q_takes_medicines="yes", q_medicines_list="Warfarin 5 mg daily")
+    submission = IntakeSubmission.objects.get()
+    [flag] = [flag for flag in submission.flags if flag["key"] == "medicines_list"]
+    assert "warfarin" in flag["detail"].lower()
+
+    _header, [row] = export_csv(client, clinician, [submission])
+    assert row["flags"] == f"review: medicines_list ({flag['detail']})"
+
+    triage = fhir.triage_extension(submission)
+    flags = [part["valueString"] for part in triage["extension"] if part["url"] == "flag"]
+    assert flags == [f"review: medicines_list ({flag['detail']})"]
