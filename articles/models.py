@@ -1,8 +1,10 @@
 """The study library, articles, their revisions, claims and the citations table."""
 
 import hashlib
+import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -253,7 +255,7 @@ class Study(models.Model):
     def clean(self):
         # Normalise before constraints are validated, so "https://doi.org/X" matches "x".
         self.doi = normalise_doi(self.doi)
-        self.pmid = self.pmid.strip()
+        self.pmid = normalise_pmid(self.pmid)
         if self.stated_grade and self.study_type not in GRADED_STUDY_TYPES:
             raise ValidationError(
                 {
@@ -330,13 +332,32 @@ class Study(models.Model):
         return " ".join(parts)
 
 
+# A DOI inside whatever wraps it: a resolver address (doi.org, dx.doi.org, www.doi.org), a
+# "doi:" or "DOI " label, percent-encoding, or a full stop after it in running text.
+DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+")
+PMID_IN_TEXT = re.compile(r"^(?:pmid:?\s*)?0*(\d{1,9})(?:\.0+)?$", re.IGNORECASE)
+
+
 def normalise_doi(value):
-    """Strip resolver prefixes and whitespace so one DOI is stored one way."""
+    """The bare DOI (`10.xxxx/…`) from any way it is written, so one DOI is stored one way;
+    text without a DOI comes back stripped, for validation to report."""
+    value = unquote((value or "").strip())
+    found = DOI_IN_TEXT.search(value)
+    if found is None:
+        return value
+    doi = found.group(0).rstrip(".,;")
+    # A closing bracket belongs to the DOI only when it closes one opened inside it.
+    while doi.endswith(")") and doi.count(")") > doi.count("("):
+        doi = doi[:-1].rstrip(".,;")
+    return doi
+
+
+def normalise_pmid(value):
+    """A PubMed ID's digits from "12345678", "PMID: 12345678" or a spreadsheet's "12345678.0";
+    anything else comes back stripped, for validation to report."""
     value = (value or "").strip()
-    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
-        if value.lower().startswith(prefix):
-            value = value[len(prefix) :]
-    return value.strip()
+    found = PMID_IN_TEXT.match(value)
+    return found.group(1) if found else value
 
 
 class Status(models.TextChoices):

@@ -8,13 +8,30 @@ record, marks a retraction, and flags the live articles citing the study.
 """
 
 import csv
+import itertools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .models import NoticeNature, NoticeSource, Study, StudyNotice, normalise_doi
+from .models import NoticeNature, NoticeSource, Study, StudyNotice, normalise_doi, normalise_pmid
 from .study_changes import record_notice
 
 REQUIRED_COLUMNS = ("Record ID", "OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNature")
+COLUMNS = (
+    *REQUIRED_COLUMNS,
+    "RetractionDate",
+    "RetractionDOI",
+    "RetractionPubMedID",
+    "Reason",
+)
+# Other spellings of a column seen in copies of the database (after the usual tidying of case,
+# spaces and punctuation, see `_column_key`).
+COLUMN_ALIASES = {
+    "originalpaperpmid": "OriginalPaperPubMedID",
+    "retractionpmid": "RetractionPubMedID",
+    "nature": "RetractionNature",
+}
 NATURES = {
     "retraction": NoticeNature.RETRACTION,
     "correction": NoticeNature.CORRECTION,
@@ -70,22 +87,55 @@ def readable_reason(value: str) -> str:
     return "; ".join(part.strip().lstrip("+") for part in value.split(";") if part.strip())
 
 
+# Where one identifier ends and the next begins in a cell that holds several: a separator
+# followed by the start of a DOI (';' alone is not enough: old SICI DOIs contain one).
+NEXT_DOI = re.compile(r"[;,\s]+(?=(?:https?://\S*?|doi:?\s*)?10\.\d{4,9}/)", re.IGNORECASE)
+
+
 def _identifiers(value: str, *, doi: bool) -> list[str]:
-    """One cell may hold several identifiers separated by ';'."""
+    """The DOIs (lower case, bare) or PMIDs (digits) in one cell, which may hold several."""
+    parts = NEXT_DOI.split(value or "") if doi else re.split(r"[;,\s]+", value or "")
     found = []
-    for part in (value or "").replace(",", ";").split(";"):
+    for part in parts:
         part = part.strip()
         if part.lower() in NO_VALUE:
             continue
-        found.append(normalise_doi(part).lower() if doi else part)
+        found.append(normalise_doi(part).lower() if doi else normalise_pmid(part))
     return found
+
+
+def _column_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (name or "").lower())
+
+
+def _rows(lines: Iterable[str]) -> tuple[list[str], Iterable[dict]]:
+    """The file's columns, and its rows keyed by the canonical column names.
+
+    Tolerates what copies of the file pick up on the way: a byte-order mark, tabs instead of
+    commas, and headers in another case or with spaces ("Original Paper DOI")."""
+    lines = iter(lines)
+    first = next(lines, "").lstrip("\ufeff")
+    dialect = csv.excel_tab if first.count("\t") > first.count(",") else csv.excel
+    reader = csv.reader(itertools.chain([first], lines), dialect=dialect)
+    header = next(reader, [])
+    canonical = {_column_key(name): name for name in COLUMNS}
+    canonical.update(COLUMN_ALIASES)
+    names = [canonical.get(_column_key(name), name.strip()) for name in header]
+
+    def rows():
+        for values in reader:
+            row = dict.fromkeys(COLUMNS, "")
+            row.update(zip(names, values, strict=False))
+            yield row
+
+    return names, rows()
 
 
 def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
     """Match each row of a Retraction Watch CSV (an iterable of text lines) against the
     library by the original paper's DOI or PMID, and record what it says."""
-    reader = csv.DictReader(lines)
-    missing = [name for name in REQUIRED_COLUMNS if name not in (reader.fieldnames or [])]
+    columns, reader = _rows(lines)
+    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
         raise RetractionFileError(
             "This is not a Retraction Watch CSV: it lacks the column(s) " + ", ".join(missing) + "."
@@ -115,7 +165,7 @@ def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
         if not pks:
             continue
         report.matched += 1
-        nature = NATURES.get((row["RetractionNature"] or "").strip().lower())
+        nature = NATURES.get(" ".join((row["RetractionNature"] or "").split()).lower())
         record_id = (row["Record ID"] or "").strip()
         if nature is None or not record_id:
             report.errors.append(

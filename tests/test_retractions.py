@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import strategies as st
 
-from articles.models import NoticeNature, ReviewFlag, Study, StudyNotice
+from articles.models import NoticeNature, ReviewFlag, Study, StudyNotice, normalise_doi
 from articles.retractions import RetractionFileError, import_retractions, readable_reason
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +143,53 @@ def test_notices_show_on_the_study_admin_page(client, live, trial, reviewer):
     html = client.get(f"/admin/articles/study/{trial.pk}/change/").content.decode()
     assert "Retraction Watch database (90001)" in html
     assert "10.5555/jit.2023.retract" in html
+
+
+def test_a_copy_with_tabs_spaced_headers_and_other_identifier_forms_matches_the_same_studies(
+    trial, review, guideline
+):
+    # As a spreadsheet might save it: a byte-order mark, tabs, headers with spaces, the PMID
+    # as a number with a decimal point, a labelled DOI with a full stop, two DOIs in one cell.
+    header = [
+        "Record ID", "Title", "Retraction Date", "Retraction DOI", "Retraction PubMed ID",
+        "Original Paper DOI", "Original Paper PubMed ID", "Retraction Nature", "Reason",
+    ]  # fmt: skip
+    rows = [
+        ["91001", "Neck trial", "2023-03-14", "", "", "", "PMID: 21000001", "Retraction", ""],
+        ["91002", "Shoulders", "2024-02-01", "", "", "", "31000002.0", " correction ", ""],
+        [
+            "91003",
+            "Guidance",
+            "2024-05-05",
+            "",
+            "",
+            "doi: 10.9999/other; DOI 10.5555/GUIDELINE.2016.",
+            "0",
+            "Expression of Concern",
+            "",
+        ],
+    ]
+    text = "\ufeff" + "\n".join("\t".join(row) for row in [header, *rows]) + "\n"
+    report = import_retractions(StringIO(text))
+    assert (report.rows, report.matched, report.recorded, report.errors) == (3, 3, 3, [])
+    assert report.retracted == ["hartwell2011"]
+    assert review.notices.get().nature == NoticeNature.CORRECTION
+    assert guideline.notices.get().nature == NoticeNature.EXPRESSION_OF_CONCERN
+
+
+def test_identifiers_are_read_however_they_are_written(make_study):
+    study = make_study(doi="https://dx.doi.org/10.1016/S0140-6736(20)30183-5.", pmid="PMID: 42")
+    assert (study.doi, study.pmid) == ("10.1016/S0140-6736(20)30183-5", "42")
+
+
+@given(
+    prefix=st.sampled_from(["", "https://doi.org/", "http://dx.doi.org/", "doi:", "DOI ", " "]),
+    registrant=st.from_regex(r"[0-9]{4,9}", fullmatch=True),
+    suffix=st.from_regex(
+        r"[A-Za-z0-9_/:<>-]([A-Za-z0-9._/:;<>-]*[A-Za-z0-9_/<>-])?", fullmatch=True
+    ),
+    after=st.sampled_from(["", ".", " ", ";", ","]),
+)
+def test_normalise_doi_finds_the_doi_whatever_wraps_it(prefix, registrant, suffix, after):
+    doi = f"10.{registrant}/{suffix}"
+    assert normalise_doi(prefix + doi + after) == doi
