@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from pylatexenc.latex2text import LatexNodes2Text
 
-from .models import Study, StudyType, normalise_doi
+from .models import Study, StudyType, normalise_doi, normalise_pmid
 
 # bibtexparser logs a warning per malformed block; the import reports each one itself.
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)
@@ -166,7 +166,7 @@ def clean_pages(value: str) -> str:
 
 
 def clean_pmid(value) -> str:
-    value = str(value or "").strip()
+    value = normalise_pmid(str(value or ""))
     if value and not value.isdigit():
         raise RecordProblem(f"the PMID “{value}” is not digits only")
     return value
@@ -203,10 +203,20 @@ def sniff(text: str):
     return None
 
 
+# Identifiers that reference managers leave only in the record's link.
+DOI_LINK = re.compile(r"^https?://(?:dx\.|www\.)?doi\.org/", re.IGNORECASE)
+PUBMED_LINK = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d+)")
+
+
 def _finish(record: Record) -> Record:
     record.title = " ".join(record.title.split())
     if not record.title:
         raise RecordProblem("it has no title")
+    link = record.url.strip()
+    if not record.doi and DOI_LINK.match(link):
+        record.doi = link
+    if not record.pmid and (found := PUBMED_LINK.search(link)):
+        record.pmid = found.group(1)
     record.doi = normalise_doi(record.doi)
     record.pmid = clean_pmid(record.pmid)
     record.pages = clean_pages(record.pages)
@@ -329,7 +339,7 @@ def _read_ris_record(name, start, chunk, records, errors):
         pages = entry.get("start_page", "")
         if entry.get("end_page"):
             pages = f"{pages}-{entry['end_page']}"
-        accession = str(entry.get("accession_number", "")).strip()
+        accession = normalise_pmid(str(entry.get("accession_number", "")))
         urls = entry.get("urls") or []
         record = Record(
             source=name,
@@ -339,6 +349,8 @@ def _read_ris_record(name, start, chunk, records, errors):
             journal=entry.get("secondary_title")
             or entry.get("journal_name")
             or entry.get("alternate_title3")
+            or entry.get("alternate_title1")
+            or entry.get("alternate_title2")
             or entry.get("publisher")
             or "",
             year=parse_year(entry.get("year") or entry.get("date")),

@@ -183,3 +183,26 @@ def test_initials():
     assert initials("Jean-Pierre") == "JP"
     assert initials("DC") == "DC"
     assert initials("Émile") == "É"
+
+
+def test_identifiers_left_in_links_or_labelled_are_found():
+    ris = (
+        "TY  - JOUR\n"
+        "AU  - Ibarra, Lucia\n"
+        "TI  - Cupping for shoulder stiffness: a pilot trial\n"
+        "JF  - Journal of Invented Trials\n"
+        "PY  - 2018///\n"
+        "AN  - PMID: 29000003\n"
+        "UR  - https://dx.doi.org/10.5555/JIT.2018.0303\n"
+        "ER  - \n"
+    )
+    bibtex = (
+        "@article{x, author = {Nakamura, Kenji}, title = {Moxibustion and knee pain},"
+        " journal = {Reviews in Made-Up Medicine}, year = {2020},"
+        " url = {https://pubmed.ncbi.nlm.nih.gov/32000004/}}\n"
+    )
+    (cupping,), ris_errors = read("export.ris", ris)
+    (moxa,), bib_errors = read("export.bib", bibtex)
+    assert ris_errors == bib_errors == []
+    assert (cupping.doi, cupping.pmid) == ("10.5555/JIT.2018.0303", "29000003")
+    assert (moxa.doi, moxa.pmid) == ("", "32000004")
