@@ -38,7 +38,8 @@ What reads like a claim (in order of preference when a sentence matches several)
     statistic        "1 in 5", "three out of four", "twice as likely", "3 times more"
     comparison       "better than", "more effective than", "as good as", "outperforms",
                      "the most effective treatment"
-    most_people      "most people", "the majority of patients", "almost everyone"
+    most_people      "most people", "many of our patients", "the majority of patients",
+                     "almost everyone"
     efficacy_word    "effective", "works", "relieves", "lasting relief", "reduces pain",
                      "improves mobility", "heals", "treats sciatica", "helps back pain",
                      "pain-free", "my pain had gone", "rebalances qi"
@@ -656,7 +657,8 @@ _RULES = (
     ),
     _rule(
         "most_people",
-        r"\b(?:most|nearly\s+all|almost\s+all|virtually\s+all|(?:the\s+)?(?:vast\s+)?majority"
+        r"\b(?:most|many|countless|nearly\s+all|almost\s+all|virtually\s+all"
+        r"|(?:the\s+)?(?:vast\s+)?majority"
         r"\s+of)\s+(?:of\s+)?(?:our\s+|the\s+|these\s+)?(?:people|patients|clients|sufferers"
         r"|adults|users|women|men|children|participants|cases|individuals|back\s+pain)\b"
         r"|\b(?:almost|nearly|virtually)\s+(?:everyone|everybody|all\s+of\s+them)\b"

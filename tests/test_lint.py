@@ -22,6 +22,7 @@ FLAGGED = [
     ("Patients who had acupuncture were twice as likely to return to work.", "statistic"),
     ("Most people feel better after their second session.", "most_people"),
     ("The majority of patients with back pain respond well to needling.", "most_people"),
+    ("Many of our patients report feeling less stiff after their first visit.", "most_people"),
     ("Acupuncture is completely safe.", "safety_claim"),
     ("Acupuncture has no side effects.", "safety_claim"),
     ("Relief from back pain is guaranteed.", "guarantee"),
@@ -31,7 +32,7 @@ FLAGGED = [
     ("Acupuncture works.", "efficacy_word"),
     ("Acupuncture treats sciatica and neck pain.", "efficacy_word"),
     ("Acupuncture is an effective treatment for chronic low back pain.", "efficacy_word"),
-    ("Many of our patients are pain-free after a few sessions.", "efficacy_word"),
+    ("Many of our patients are pain-free after a few sessions.", "most_people"),
     ("Acupuncture is not a miracle cure, but it relieves back pain.", "efficacy_word"),
     ("We cannot promise results, but most patients notice a real difference.", "most_people"),
     ("Did you know that acupuncture relieves back pain?", "efficacy_word"),
@@ -49,6 +50,7 @@ FLAGGED = [
 ]
 
 NOT_FLAGGED = [
+    "Many patients ask where to park.",
     "Is acupuncture effective for sciatica?",
     "Does acupuncture work for everyone?",
     "Book an appointment online or by phone.",
