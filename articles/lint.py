@@ -6,9 +6,11 @@ back, so the rules below try to judge whole sentences rather than react to singl
 
 How the text is read
     The body is parsed with markdown-it-py (CommonMark, tables, strikethrough, raw HTML
-    recognised). Only the inline content of paragraphs, list items, blockquotes, table cells and
-    headings is read. Code blocks, fences and HTML blocks are skipped, and inside a sentence code
-    spans, inline HTML, autolinks, link destinations and images are not prose. Each prose
+    recognised). The inline content of paragraphs, list items, blockquotes, table cells and
+    headings is read, and a block of raw HTML as the text patients see in it (tags, comments
+    and scripts removed; a marker cannot cite there). Code blocks and fences are skipped, and
+    inside a sentence code spans, inline HTML, autolinks, link destinations and images are not
+    prose. Each prose
     character keeps its offset in the inline source, so a finding quotes the sentence as the
     author wrote it (emphasis markers and link syntax may remain) and knows its line.
 
@@ -86,12 +88,14 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.token import Token
@@ -168,6 +172,10 @@ def uncited_claims(text: str) -> list[Finding]:
     scan = _Scan()
     lines = _SourceLines(text)
     for kind, inlines in _blocks(_md.parse(text)):
+        if kind == "html":
+            # Patients see a block of raw HTML as the text inside it (articles.body), where no
+            # marker can cite: a claim there is always uncited.
+            inlines, kind = [_html_block_text(inlines[0])], "paragraph"
         proses = [_Prose(inline, lines) for inline in inlines]
         if kind != "row":
             _check_block(proses[0], kind, scan)
@@ -206,6 +214,27 @@ def _blocks(tokens: list[Token]) -> Iterator[tuple[str, list[Token]]]:
                 yield "paragraph", [token]
             elif i and tokens[i - 1].type == "heading_open":
                 yield "heading", [token]
+        elif token.type == "html_block":
+            yield "html", [token]
+
+
+# Block-level tags: each starts a new line of the text read from a block of raw HTML, so the
+# sentences of two paragraphs ("<p>One.</p><p>Two.</p>") are read apart.
+_BLOCK_TAG = re.compile(
+    r"<(/?)(p|div|li|br|h[1-6]|tr|td|th|dd|dt|ul|ol|table|section|article|blockquote"
+    r"|header|footer|aside|main|figcaption)\b",
+    re.IGNORECASE,
+)
+
+
+def _html_block_text(block: Token) -> Token:
+    """An inline token holding the visible text of a raw HTML block, one line per block tag."""
+    broken = _BLOCK_TAG.sub(lambda m: f"\n<{m.group(1)}{m.group(2)}", block.content)
+    visible = html.unescape(nh3.clean(broken, tags=set()))
+    text = "\n".join(" ".join(line.split()) for line in visible.splitlines() if line.strip())
+    inline = Token("inline", "", 0, content=text, map=block.map)
+    inline.children = [Token("text", "", 0, content=text)] if text else []
+    return inline
 
 
 class _SourceLines:

@@ -243,14 +243,27 @@ def test_marker_in_a_code_span_does_not_cite():
     assert [f.code for f in findings] == ["efficacy_word"]
 
 
-def test_code_blocks_and_html_are_ignored():
+def test_code_blocks_are_ignored():
     text = (
         "```\nAcupuncture cures sciatica.\n```\n\n"
         "    Acupuncture cures sciatica.\n\n"
-        "<div>\nAcupuncture cures sciatica.\n</div>\n\n"
         "Use the `acupuncture cures` tag.\n"
     )
     assert uncited_claims(text) == []
+
+
+def test_a_block_of_html_is_read_as_the_text_patients_see():
+    # The page shows the text inside raw HTML (articles.body), where no marker can cite.
+    text = (
+        "Intro.\n\n"
+        "<div>\n<p>Cupping draws out toxins.</p><p>Book at reception &amp; save.</p>\n</div>\n\n"
+        "<p>Ice <b>cures</b> sprains.<script>acupuncture cures all</script></p>\n\n"
+        "<!-- Needling cures everything. -->\n"
+    )
+    assert [(f.line, f.sentence) for f in uncited_claims(text)] == [
+        (4, "Cupping draws out toxins."),
+        (7, "Ice cures sprains."),
+    ]
 
 
 def test_link_and_image_urls_are_ignored():
