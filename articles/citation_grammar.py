@@ -19,7 +19,8 @@ Markers
 Sentences
     A sentence ends at ``.``, ``!``, ``?`` or an ellipsis (then any closing quotes or brackets)
     followed by whitespace and then something that is not a lower-case letter, at a CJK full
-    stop, and at a hard line break. A full stop does not end a sentence after a known
+    stop, at a hard line break, and before a bullet glyph (•, ◦, ▪, ●, ■ ...) followed by a space,
+    as in a list pasted from a web page. A full stop does not end a sentence after a known
     abbreviation (e.g., i.e., et al., Dr., vs., ...), after a single capital initial, or after
     "No."/"p."/"fig." before a number; decimals such as 2.5 never split because no space follows
     the point.
@@ -157,7 +158,13 @@ def install(md: MarkdownIt) -> MarkdownIt:
 
 # -- Sentences ----------------------------------------------------------------------------------
 
-_TERMINAL = re.compile(r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]|\n")
+# Bullet glyphs that text pasted from a web page or a word processor uses for list items: each
+# item is its own sentence, though Markdown joins the lines into one paragraph.
+BULLETS = "\u2022\u25e6\u25aa\u25ab\u2023\u2043\u25cf\u25cb\u25a0\u25a1"
+_TERMINAL = re.compile(
+    r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]|\n"
+    rf"|\s+(?=[{BULLETS}]\s)"
+)
 _NEXT_CHAR = re.compile(r"\s*(\S)")
 _WORD_BEFORE = re.compile(r"([^\s(\[\"'\u201c\u2018]+)\Z")
 
@@ -175,8 +182,8 @@ _NUMBER_ABBREVIATIONS = _word_set("no nos p pp vol fig figs tab ch chap sec eq r
 
 def ends_sentence(text: str, match: re.Match[str]) -> bool:
     """Whether a terminal punctuation `match` found by `sentence_ends` really ends a sentence."""
-    if match.group() == "\n":
-        return True
+    if match.group() == "\n" or match.group().isspace():
+        return True  # a hard break, or the space before a bullet
     following = _NEXT_CHAR.match(text, match.end())
     next_char = following.group(1) if following else ""
     if next_char.islower():

@@ -16,7 +16,8 @@ How the text is read
 
 Sentences
     A sentence ends at ``.``, ``!``, ``?`` or an ellipsis followed by whitespace and then
-    something that is not a lower-case letter, at a hard line break, and at the end of a block.
+    something that is not a lower-case letter, at a hard line break, before a pasted bullet
+    glyph ("• "), and at the end of a block.
     A full stop is not an ending after known abbreviations (e.g., i.e., et al., Dr., vs., ...),
     after a single capital initial, or after "No."/"p." before a number; decimals such as 2.5
     never split because no space follows the point. A marker written just after the full stop

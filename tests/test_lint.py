@@ -5,6 +5,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from articles import lint
+from articles.body import parse
 from articles.lint import Finding, article_findings, uncited_claims
 
 FLAGGED = [
@@ -513,3 +514,17 @@ def test_line_is_where_the_sentence_is(text):
     lines = re.split(r"\r\n|\r|\n", text)
     for finding in uncited_claims(text):
         assert finding.sentence.split()[0] in lines[finding.line - 1]
+
+
+def test_pasted_bullet_points_are_sentences_of_their_own():
+    # Markdown joins these lines into one paragraph; the bullets still end each item.
+    text = (
+        "What we offer:\n"
+        "• Massage relieves neck pain\n"
+        "• Needling improves posture [@smith2020]\n"
+        "• Free parking on site\n"
+    )
+    assert [(f.line, f.sentence) for f in uncited_claims(text)] == [
+        (2, "• Massage relieves neck pain")
+    ]
+    assert [claim.text for claim in parse(text).claims] == ["• Needling improves posture"]
