@@ -20,6 +20,7 @@ from django.utils import timezone
 from . import study_export
 from .study_import import (
     LibraryIndex,
+    decode_reference_file,
     errors_from_dicts,
     import_records,
     read,
@@ -34,19 +35,14 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 class ImportForm(forms.Form):
     file = forms.FileField(
         help_text="BibTeX (.bib), RIS (.ris), PubMed MEDLINE (.nbib or .txt) or CSL-JSON "
-        "(.json), up to 5 MB, in UTF-8."
+        "(.json), up to 5 MB; UTF-8 is best."
     )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError("The file is over 5 MB; split it.", code="too_big")
-        try:
-            self.text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise forms.ValidationError(
-                "The file is not UTF-8 text; export it again as UTF-8.", code="not_utf8"
-            ) from exc
+        self.text, self.encoding = decode_reference_file(upload.read())
         return upload
 
 
@@ -111,6 +107,11 @@ class StudyToolsMixin:
                 "at": timezone.now().isoformat(),
             }
             context.update(report=report, token=token, name=name)
+            if form.encoding not in ("UTF-8", "UTF-16"):
+                context["encoding_note"] = (
+                    f"{name} is not UTF-8: it was read as {form.encoding}. Check accented "
+                    "names below, or export the file again as UTF-8."
+                )
         return TemplateResponse(
             request,
             "admin/articles/study/import.html",

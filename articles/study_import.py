@@ -17,6 +17,7 @@ imported studies get no type and no finding; a reviewer sets them (PubMed's publ
 types become a suggestion).
 """
 
+import codecs
 import json
 import logging
 import re
@@ -170,6 +171,27 @@ def clean_pmid(value) -> str:
     if value and not value.isdigit():
         raise RecordProblem(f"the PMID “{value}” is not digits only")
     return value
+
+
+def decode_reference_file(data: bytes) -> tuple[str, str]:
+    """The text of an uploaded reference file and the encoding it was read in.
+
+    UTF-8 (with or without a byte-order mark) and UTF-16 with its mark (EndNote's "Unicode"
+    export) are read as they say; anything else that is not UTF-8 is read as Windows-1252,
+    which older exports use, and the caller tells the user so.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8-sig", errors="replace"), "UTF-8"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:  # five bytes Windows-1252 leaves undefined
+        return data.decode("latin-1"), "Latin-1"
 
 
 # ---- formats -----------------------------------------------------------------------------

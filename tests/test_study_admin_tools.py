@@ -47,11 +47,15 @@ def test_upload_previews_without_saving_then_confirm_imports(author_client):
     assert Study.objects.count() == 3
 
 
-def test_upload_of_a_non_utf8_file_is_refused_and_saves_nothing(author_client):
-    bad = SimpleUploadedFile("x.bib", "@article{a, title={Caf\xe9}}".encode("latin-1"))
-    response = author_client.post(IMPORT, {"file": bad})
-    assert response.status_code == 400
-    assert "not UTF-8" in response.content.decode()
+def test_a_non_utf8_upload_is_previewed_with_a_warning_and_saves_nothing(author_client):
+    latin = "@article{a, author={Caf\xe9, Ana}, title={Caf\xe9 trial}, year={2020}}"
+    response = author_client.post(
+        IMPORT, {"file": SimpleUploadedFile("x.bib", latin.encode("cp1252"))}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "x.bib is not UTF-8: it was read as Windows-1252." in page
+    assert "Café trial" in page
     assert not Study.objects.exists()
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.study_import import import_records, read
+from articles.study_import import decode_reference_file, import_records, read
 
 
 class Command(BaseCommand):
@@ -31,13 +31,14 @@ class Command(BaseCommand):
         for name in files:
             path = Path(name)
             try:
-                text = path.read_text(encoding="utf-8-sig")
+                text, encoding = decode_reference_file(path.read_bytes())
             except FileNotFoundError as exc:
                 raise CommandError(f"{name}: no such file.") from exc
-            except UnicodeDecodeError as exc:
-                raise CommandError(
-                    f"{name}: not UTF-8 text (byte {exc.start}); export it as UTF-8."
-                ) from exc
+            if encoding not in ("UTF-8", "UTF-16"):
+                self.stderr.write(
+                    f"  ! {name}: not UTF-8; read as {encoding}. Check accented names, or "
+                    "export the file as UTF-8."
+                )
             found, problems = read(path.name, text)
             records += found
             errors += problems
