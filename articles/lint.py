@@ -502,6 +502,7 @@ _BENEFIT = (
     r"mobility|movement|flexibility|function|functioning|sleep|posture|circulation|blood flow"
     r"|well-?being|quality of life|energy|mood|range of motion|recovery|healing|strength"
     r"|immun\w+|health|fertility|digestion|outcomes?|endorphins|serotonin|symptoms|pain"
+    r"|(?:athletic|sporting|sports)\s+performance|metabolism|vitality"
 )
 _GAP = r"(?:[\w'%-]+\s+){0,3}?"  # up to three words between a verb and its object
 
@@ -641,7 +642,8 @@ _RULES = (
         r"|\bsafe\s+(?:and|&)\s+(?:effective|natural|gentle)\b"
         r"|\bsafe\s+(?:for\s+(?:everyone|all|anyone|children|pregnant)|in\s+pregnancy"
         r"|during\s+pregnancy)\b"
-        r"|\b(?:no|zero|without|free\s+(?:of|from))\s+(?:\w+\s+)?risks?\b"
+        r"|\b(?:no|zero|without|free\s+(?:of|from))\s+(?:\w+\s+)?(?:risks?|downsides?"
+        r"|drawbacks?)\b"
         r"|\brisk[- ]free\b|\bharmless\b|\bpainless\b|\bnon-toxic\b",
         context=_HEALTH_CONTEXT,
     ),
@@ -712,6 +714,7 @@ _RULES = (
         rf"|effective|real|significant|genuine|natural|noticeable|complete|total|full)\s+{_GAP}relief\b"
         rf"|\b(?:reduces?|reduced|reducing|reduction\s+in|lowers?|lowered|lowering|decreases?"
         r"|decreased|decreasing|eliminates?|eliminated|eliminating|gets?\s+rid\s+of|banish(?:es)?"
+        r"|melts?\s+away|melting\s+away|washes\s+away|dissolves?|flush(?:es)?\s+out"
         rf"|prevents?|prevented|preventing|stops?)\s+{_GAP}(?:{_REDUCIBLE})\b"
         r"|\b(?:improves?|improved|improving|improvements?\s+in|boosts?|boosted|boosting"
         rf"|enhances?|enhanced|restores?|restored|restoring|increases?|increased|releases?"
@@ -730,13 +733,17 @@ _RULES = (
         rf"|\b(?:say\s+goodbye\s+to|no\s+more|end\s+your|beat|banish|conquer)\s+{_GAP}"
         rf"(?:{_CONDITION})\b"
         rf"|\bfix(?:es|ed)?\s+{_GAP}(?:back|neck|{_CONDITION})\b"
-        r"|\b(?:avoid|delay|prevent)\s+(?:\w+\s+)?(?:surgery|an\s+operation|operations"
-        r"|injections|painkillers|medication)\b"
+        r"|\b(?:avoid|delay|prevent|come\s+off|get\s+off|cut\s+down\s+on|need\s+less|wean\s+off)"
+        r"\s+(?:\w+\s+)?(?:surgery|an\s+operation|operations|injections|painkillers|medication"
+        r"|medicines|tablets|pills|opioids)\b"
         r"|\bpain[- ]free\b|\bfeel(?:s|ing)?\s+better\b|\brecover\w*\s+(?:faster|quicker|sooner)\b"
         r"|\bspeeds?\s+up\s+(?:\w+\s+)?(?:recovery|healing)\b"
         r"|\b(?:(?:re)?balances?|unblocks?|unblocking)\s+(?:\w+\s+){0,3}?(?:qi|chi|energy"
         r"|meridians|hormones|channels)\b"
         r"|\bdetox\w*\b|\bworks?\s+wonders\b|\bbenefit(?:s|ed|ing)?\s+from\b"
+        r"|\b(?:draws?|drawing|pulls?|pulling|releases?|releasing|removes?|removing|clears?"
+        r"|clearing|expels?|flush(?:es|ing)?)\s+(?:out\s+)?(?:\w+\s+){0,2}?toxins\b"
+        r"|\btoxins\s+(?:\w+\s+){0,2}?(?:stuck|stored|trapped|built\s+up|released|drawn)\b"
         r"|\b(?:heals?|healed)\b",
     ),
     _rule(

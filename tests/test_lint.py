@@ -24,6 +24,11 @@ FLAGGED = [
     ("Most people feel better after their second session.", "most_people"),
     ("The majority of patients with back pain respond well to needling.", "most_people"),
     ("Many of our patients report feeling less stiff after their first visit.", "most_people"),
+    ("One session of our signature massage melts away stress and tension.", "efficacy_word"),
+    ("A few sessions can help you come off your medication.", "efficacy_word"),
+    ("Chiropractic care boosts athletic performance.", "efficacy_word"),
+    ("Cupping marks show where toxins were stuck.", "efficacy_word"),
+    ("Acupuncture has no downsides.", "safety_claim"),
     ("Acupuncture is completely safe.", "safety_claim"),
     ("Acupuncture has no side effects.", "safety_claim"),
     ("Relief from back pain is guaranteed.", "guarantee"),
@@ -52,6 +57,8 @@ FLAGGED = [
 
 NOT_FLAGGED = [
     "Many patients ask where to park.",
+    "Please avoid toxins such as cigarette smoke before your visit.",
+    "We melt away the stress of booking with online appointments.",
     "Is acupuncture effective for sciatica?",
     "Does acupuncture work for everyone?",
     "Book an appointment online or by phone.",
