@@ -28,7 +28,9 @@ Cited sentences
     anywhere is cited and never flagged; so is every cell of a table row where any cell cites.
     A cited source note ("These figures come from ... [@key]", "Source: [@key]") also covers
     the percentages and statistics since the last citation or heading, as in a list of
-    figures followed by where they come from; it does not cover any other kind of claim.
+    figures followed by where they come from; it does not cover any other kind of claim. In
+    the same way, a paragraph whose first sentence cites covers the figures of a table just
+    before it. A table's header row holds column labels and is not read.
 
 What reads like a claim (in order of preference when a sentence matches several)
     evidence_appeal  "studies show", "a 2017 review found", "Smith et al. found", "clinically
@@ -172,12 +174,24 @@ def uncited_claims(text: str) -> list[Finding]:
     """Findings for the sentences of a Markdown body that read like uncited health claims."""
     scan = _Scan()
     lines = _SourceLines(text)
+    table_from: int | None = None  # where the findings of the table just read begin
     for kind, inlines in _blocks(_md.parse(text)):
+        if kind == "header_row":
+            continue  # column labels ("Share who improved") assert nothing
         if kind == "html":
             # Patients see a block of raw HTML as the text inside it (articles.body), where no
             # marker can cite: a claim there is always uncited.
             inlines, kind = [_html_block_text(inlines[0])], "paragraph"
         proses = [_Prose(inline, lines) for inline in inlines]
+        if kind == "row" and table_from is None:
+            table_from = len(scan.findings)
+        elif kind != "row" and table_from is not None:
+            if kind == "paragraph" and _opens_with_citation(proses[0].text):
+                # A table of figures followed by the sentence that cites where they come from.
+                pending = scan.findings[table_from:]
+                del scan.findings[table_from:]
+                scan.findings.extend(f for f in pending if not _is_figure(f))
+            table_from = None
         if kind != "row":
             _check_block(proses[0], kind, scan)
         elif not any(_CITE in prose.text for prose in proses):
@@ -199,14 +213,18 @@ _NON_WORD = re.compile(r"[\W_]+")
 
 
 def _blocks(tokens: list[Token]) -> Iterator[tuple[str, list[Token]]]:
-    """Yield ("paragraph" | "heading" | "row", inline tokens) for each block of prose."""
+    """Yield ("paragraph" | "heading" | "row" | "header_row" | "html", tokens) for each block
+    of prose (an "html" block yields its own token, not inline ones)."""
     row: list[Token] | None = None
+    in_header = False
     for i, token in enumerate(tokens):
-        if token.type == "tr_open":
+        if token.type in ("thead_open", "thead_close"):
+            in_header = token.type == "thead_open"
+        elif token.type == "tr_open":
             row = []
         elif token.type == "tr_close":
             if row:
-                yield "row", row
+                yield ("header_row" if in_header else "row"), row
             row = None
         elif token.type == "inline":
             if row is not None:
@@ -850,6 +868,12 @@ _SOURCE_NOTE = re.compile(
 )
 _NUMERIC = frozenset({"percentage", "statistic"})
 _FIGURE = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|half)\b", re.I)
+
+
+def _opens_with_citation(text: str) -> bool:
+    """Whether the first sentence of a block's prose cites."""
+    first = next(_sentences(text), None)
+    return first is not None and _CITE in text[first[0] : first[1]]
 
 
 def _is_figure(finding: Finding) -> bool:

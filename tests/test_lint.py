@@ -535,3 +535,20 @@ def test_pasted_bullet_points_are_sentences_of_their_own():
         (2, "• Massage relieves neck pain")
     ]
     assert [claim.text for claim in parse(text).claims] == ["• Needling improves posture"]
+
+
+def test_column_labels_are_not_claims():
+    text = "| Group | Share who improved |\n|---|---|\n| Needling | 48% [@haake2007] |\n"
+    assert uncited_claims(text) == []
+
+
+def test_a_table_of_figures_is_covered_by_the_citing_sentence_after_it():
+    table = (
+        "| Group | Share who improved |\n|---|---|\n"
+        "| Real acupuncture | 47.6% (about 1 in 2) |\n| Standard care | 27.4% |\n\n"
+    )
+    cited = table + "Both needle groups did better than standard care [@haake2007].\n"
+    assert uncited_claims(cited) == []
+    # With a citation later in the paragraph only, the figures stay uncited.
+    uncited = table + "Both did better. Trials vary [@haake2007].\n"
+    assert [f.sentence for f in uncited_claims(uncited)] == ["47.6% (about 1 in 2)"]
