@@ -3,6 +3,7 @@ questionnaire, the article page's parts. Each is read once per generation, and a
 patients see, made on any server, shows at once."""
 
 import uuid
+from datetime import date
 
 import pytest
 from django.db import connection
@@ -55,6 +56,8 @@ def test_clinic_details_are_read_once_per_generation(client, make_article):
     text(client, article.get_absolute_url())
     again = queries(client, article.get_absolute_url())
     assert not any("clinic_clinicdetails" in sql for sql in again)
+    # The article page now asks the database only which revision is live.
+    assert len(again) == 1
 
 
 def test_a_clinic_details_edit_shows_at_once_in_the_kept_copy(client, make_article):
@@ -128,3 +131,20 @@ def test_the_intake_form_page_reads_nothing_until_a_version_is_activated(
     page = text(client, "/intake/")
     assert f'name="version" value="{draft.version}"' in page
     assert "Back pain questionnaire, new version" in page
+
+
+def test_the_review_box_follows_the_reviewer_and_the_review_date(
+    client, make_article, make_reviewer
+):
+    reviewer = make_reviewer(display_name="Dr Pat Kim")
+    article = make_article(reviewer=reviewer)
+    assert "Dr Pat Kim" in text(client, article.get_absolute_url())
+    profile = reviewer.reviewer_profile
+    profile.display_name = "Dr Patricia Kim"
+    profile.save()
+    article.refresh_from_db()
+    article.next_review_due_on = date(2031, 5, 1)
+    article.save()
+    html = text(client, article.get_absolute_url())
+    assert "Dr Patricia Kim" in html and "Dr Pat Kim<" not in html
+    assert "May 2031" in html
