@@ -2,6 +2,7 @@
 questionnaire, the article page's parts. Each is read once per generation, and any change
 patients see, made on any server, shows at once."""
 
+import re
 import uuid
 from datetime import date
 
@@ -148,3 +149,14 @@ def test_the_review_box_follows_the_reviewer_and_the_review_date(
     html = text(client, article.get_absolute_url())
     assert "Dr Patricia Kim" in html and "Dr Pat Kim<" not in html
     assert "May 2031" in html
+
+
+def test_the_blank_intake_form_is_the_same_with_its_questions_kept(client, questionnaire):
+    def page():
+        client.cookies.clear()
+        html = text(client, "/intake/")
+        return re.sub(r'name="(csrfmiddlewaretoken|token)" value="[^"]+"', "", html)
+
+    rendered_now = page()
+    assert rendered_now == page()
+    assert rendered_now.count('type="radio"') > 50
