@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.db.models import Case, Count, Q, When
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -66,38 +67,50 @@ class ArticleDetailView(DetailView):
     context_object_name = "article"
 
     def get_queryset(self):
-        # The body is read only when the fragments are built (once per revision and generation).
+        # Only what the page shows outside its rendered parts: those are built from a full read
+        # of the article (see article_fragments) once per revision and content generation.
         return (
             Article.objects.published()
-            .with_live_content()
-            .defer("live_revision__body", "live_revision__rendered_html")
+            .select_related("live_revision", "topic")
+            .only(
+                "slug",
+                "topic__slug",
+                "topic__name",
+                "live_revision__title",
+                "live_revision__summary",
+                "live_revision__published_at",
+            )
         )
 
     def get_context_data(self, **kwargs):
-        article, revision = self.object, self.object.live_revision
+        article = self.object
         return super().get_context_data(
-            revision=revision,
-            fragments=article_fragments(self.request, article, revision),
+            revision=article.live_revision,
+            fragments=article_fragments(self.request, article),
             canonical_url=self.request.build_absolute_uri(article.get_absolute_url()),
-            reviewer_name=reviewer_name(article),
             **kwargs,
         )
 
 
-def article_fragments(request, article, revision) -> dict:
-    """The article page's body, references, evidence summary, questions and JSON-LD, rendered
-    once per revision and content generation (see `clinic.page_cache`): any change patients
-    could see starts a new generation, so a stored fragment is never stale. The address is in
-    the key because the canonical URL in the JSON-LD is absolute."""
+def article_fragments(request, article) -> dict:
+    """The article page's review box, body, references, evidence summary, questions and
+    JSON-LD, rendered once per revision and content generation (see `clinic.page_cache`): any
+    change patients could see starts a new generation, so a stored fragment is never stale.
+    The address is in the key because the canonical URL in the JSON-LD is absolute."""
 
     def build():
-        context = article_page_context(request, article, revision)
+        # Read in full only now. The article may have been unpublished since it was looked up.
+        full = Article.objects.published().with_live_content().filter(pk=article.pk).first()
+        if full is None:
+            raise Http404("No such article")
+        context = article_page_context(request, full, full.live_revision)
         return {
+            "review": render_to_string("articles/_article_review.html", context),
             "main": render_to_string("articles/_article_main.html", context),
             "json_ld": str(context["json_ld"]),
         }
 
-    parts = ("article", revision.pk, request.scheme, request.get_host())
+    parts = ("article", article.live_revision_id, request.scheme, request.get_host())
     stored = page_cache.fragment(parts, build)
     # Rendered by our own templates from sanitised HTML and escaped JSON.
     return {name: mark_safe(html) for name, html in stored.items()}  # noqa: S308

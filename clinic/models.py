@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, models
 from django.utils.translation import gettext_lazy as _
 
+from clinic import page_cache
+
 logger = logging.getLogger(__name__)
 
 # The last details read from the database, for pages served while it is unreachable (the intake
@@ -72,14 +74,20 @@ class ClinicDetails(models.Model):
 
     @classmethod
     def current(cls):
-        """The details for a page: from the database, or when it is unreachable the last copy
-        read (this process, then the cache), or the defaults with `CLINIC_PHONE`."""
-        global _remembered
+        """The details for a page: read once per content generation (see `clinic.page_cache`:
+        an edit here starts a new one, on every server), or when the database is unreachable
+        the last copy read (this process, then the cache), or the defaults with `CLINIC_PHONE`.
+        """
         try:
-            details = cls.load()
+            return page_cache.per_generation("clinic.details", cls._read_and_remember)
         except (OperationalError, InterfaceError):
             logger.warning("Database unreachable: clinic details from the remembered copy")
             return remembered_details()
+
+    @classmethod
+    def _read_and_remember(cls):
+        global _remembered
+        details = cls.load()
         if _remembered is None or _remembered.updated_at != details.updated_at:
             _remembered = details
             try:

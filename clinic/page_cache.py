@@ -23,6 +23,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from functools import wraps
 
 from django.conf import settings
@@ -42,12 +43,24 @@ GENERATION_KEY = "clinic:content-generation"
 MIN_COMPRESS_BYTES = 200
 
 
+# The generation as this request first read it (PublicPageMiddleware opens the scope), so that
+# the page cache, the fragments and the clinic details ask the shared cache once per request.
+# Reading it once, before the data it keys, is as safe as reading it each time: anything stored
+# under it was read after it was current. Outside a request it is read on every call.
+_request_generation: ContextVar[list[str | None] | None] = ContextVar(
+    "clinic_request_generation", default=None
+)
+
+
 def _cache():
     return caches[settings.PAGE_CACHE_ALIAS]
 
 
 def generation() -> str:
     """The current content generation, shared by every server through the cache."""
+    read_in_request = _request_generation.get()
+    if read_in_request is not None and read_in_request[0] is not None:
+        return read_in_request[0]
     cache = _cache()
     value = cache.get(GENERATION_KEY)
     if value is None:
@@ -55,12 +68,20 @@ def generation() -> str:
         # Two servers starting at once: the first value stored wins, both use it.
         if not cache.add(GENERATION_KEY, value, timeout=None):
             value = cache.get(GENERATION_KEY) or value
+    if read_in_request is not None:
+        read_in_request[0] = value
     return value
 
 
-def _new_generation() -> None:
+def new_generation() -> None:
+    """Start a new content generation now, on every server (see `content_changed`)."""
+    value = uuid.uuid4().hex
+    read_in_request = _request_generation.get()
+    if read_in_request is not None:
+        # The rest of this request (a staff edit) renders under the new generation.
+        read_in_request[0] = value
     try:
-        _cache().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        _cache().set(GENERATION_KEY, value, timeout=None)
     except Exception:
         # The cache is down: nothing can be served from it either, so nothing goes stale.
         logger.exception("Could not bump the content generation")
@@ -74,8 +95,35 @@ def content_changed(**_signal_arguments) -> None:
     request that read the old data while the change was in flight stored it under the
     generation that is then replaced). Usable directly as a signal receiver.
     """
-    _new_generation()
-    transaction.on_commit(_new_generation)
+    new_generation()
+    transaction.on_commit(new_generation)
+
+
+_per_generation: dict[str, tuple[str, object]] = {}
+
+
+def per_generation[T](name: str, read: Callable[[], T]) -> T:
+    """What `read()` returns, kept in this process for the current content generation: for
+    data every page shows (the clinic's details, the active questionnaire), which only a change
+    patients see can alter, and any such change, on any server, starts a new generation.
+    Without the cache, `read()` runs every time; if it raises, nothing is kept."""
+    try:
+        # Read before the data, so that what is kept is never older than its generation.
+        current = generation()
+    except Exception:
+        logger.warning("Content generation unreadable; reading %s afresh", name)
+        return read()
+    kept = _per_generation.get(name)
+    if kept is not None and kept[0] == current:
+        return kept[1]  # type: ignore[return-value]
+    value = read()
+    _per_generation[name] = (current, value)
+    return value
+
+
+def forget_per_generation(name: str) -> None:
+    """Drop what `per_generation` keeps under `name` in this process."""
+    _per_generation.pop(name, None)
 
 
 def fragment_key(*parts: object) -> str:
@@ -148,6 +196,13 @@ class PublicPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        scope = _request_generation.set([None])
+        try:
+            return self.respond(request)
+        finally:
+            _request_generation.reset(scope)
+
+    def respond(self, request: HttpRequest) -> HttpResponseBase:
         cacheable = (
             request.method in ("GET", "HEAD")
             and settings.PAGE_CACHE_SECONDS > 0

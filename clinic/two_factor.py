@@ -18,6 +18,7 @@ from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from clinic.auth_backends import in_group
 from clinic.roles import CLINICAL_STAFF
 
 RECOVERY_CODE_COUNT = 10
@@ -39,7 +40,7 @@ def second_factor_required(user) -> bool:
         return True
     if settings.DEBUG:
         return False
-    return user.is_superuser or user.groups.filter(name=CLINICAL_STAFF).exists()
+    return user.is_superuser or in_group(user, CLINICAL_STAFF)
 
 
 def has_second_factor(user) -> bool:

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.filters import DateFieldListFilter
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -17,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from clinic.auth_backends import in_group
 from clinic.models import ClinicDetails
 
 from . import exports, fhir
@@ -35,14 +37,13 @@ from .models import (
 
 
 def is_clinical_staff(user) -> bool:
-    """Superusers, and active staff in the Clinical staff group (cached on the user object)."""
+    """Superusers, and active staff in the Clinical staff group (read with the user's
+    permissions, see `clinic.auth_backends`)."""
     if not (user.is_active and user.is_staff):
         return False
     if user.is_superuser:
         return True
-    if not hasattr(user, "_screening_is_clinical"):
-        user._screening_is_clinical = user.groups.filter(name=CLINICAL_STAFF_GROUP).exists()
-    return user._screening_is_clinical
+    return in_group(user, CLINICAL_STAFF_GROUP)
 
 
 def record_access(request, submissions, kind) -> None:
@@ -151,6 +152,25 @@ class NotifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class QueuePaginator(Paginator):
+    """Pages of a long list found by primary key first: the database sorts narrow rows (from
+    the `intakesubmission_queue` index) and reads in full only the page's rows, instead of
+    carrying every form's answers through the sort (SQLite: about 500 ms at 100,000 rows).
+    Still one query: the page's keys are a subquery."""
+
+    def page(self, number):
+        if self.object_list.query.distinct:
+            # PostgreSQL orders DISTINCT rows only by selected columns; none here use it.
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        keys = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=keys), number, self)
+
+
 @admin.register(IntakeSubmission)
 class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     list_display = [
@@ -176,6 +196,7 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     search_fields = ["full_name", "email", "phone"]
     show_full_result_count = False
     list_per_page = 50
+    paginator = QueuePaginator
     inlines = [SubmissionNoteInline]
     actions = ["export_csv", "export_fhir"]
     fieldsets = [

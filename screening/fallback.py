@@ -16,6 +16,8 @@ from django.core import signing
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
+from clinic import page_cache
+
 from .models import FlagRule, Outcome, Question, Questionnaire
 
 logger = logging.getLogger(__name__)
@@ -45,28 +47,19 @@ _remembered: ActiveQuestionnaire | None = None
 def active_questionnaire(*, fresh_rules: bool = True) -> ActiveQuestionnaire | None:
     """The active version (None if there is none); a remembered copy if the database fails.
 
-    `fresh_rules=False` (the form page, which only shows questions) reuses the remembered
-    questions and flag rules of the same version instead of reading them again.
+    `fresh_rules=False` (the form page, which only shows questions) reads nothing while the
+    content generation is unchanged (activating a version saves it, which starts a new one; see
+    `clinic.page_cache`), and otherwise reuses the remembered questions and flag rules of the
+    same version instead of reading them again.
     """
     global _remembered
     try:
-        questionnaire = Questionnaire.objects.active().first()
-        if questionnaire is None:
-            return None
-        if (
-            not fresh_rules
-            and _remembered is not None
-            and _remembered.questionnaire.pk == questionnaire.pk
-        ):
-            # An active version's questions and rules are never edited in place (only drafts
-            # are), so the copy of the same version is exact.
-            questions, rules = _remembered.questions, _remembered.rules
+        if fresh_rules:
+            active = _read_active(reuse_remembered=False)
         else:
-            questions = list(
-                Question.objects.filter(questionnaire=questionnaire).order_by("position")
+            active = page_cache.per_generation(
+                "screening.active-questionnaire", lambda: _read_active(reuse_remembered=True)
             )
-            rules = list(FlagRule.objects.filter(questionnaire=questionnaire))
-        active = ActiveQuestionnaire(questionnaire, questions, rules)
     except DATABASE_DOWN:
         logger.warning("Database unreachable: intake form served from the remembered copy")
         remembered = remembered_questionnaire()
@@ -75,13 +68,32 @@ def active_questionnaire(*, fresh_rules: bool = True) -> ActiveQuestionnaire | N
         return ActiveQuestionnaire(
             remembered.questionnaire, remembered.questions, remembered.rules, from_memory=True
         )
-    if _remembered is None or _remembered.questionnaire.pk != questionnaire.pk:
+    if active is None:
+        return None
+    if _remembered is None or _remembered.questionnaire.pk != active.questionnaire.pk:
         try:
             cache.set(REMEMBERED_CACHE_KEY, active, timeout=None)
         except Exception:
             logger.warning("Could not keep a copy of the active questionnaire in the cache")
     _remembered = active
     return active
+
+
+def _read_active(*, reuse_remembered: bool) -> ActiveQuestionnaire | None:
+    questionnaire = Questionnaire.objects.active().first()
+    if questionnaire is None:
+        return None
+    if (
+        reuse_remembered
+        and _remembered is not None
+        and _remembered.questionnaire.pk == questionnaire.pk
+    ):
+        # An active version's questions and rules are never edited in place (only drafts
+        # are), so the copy of the same version is exact.
+        return ActiveQuestionnaire(questionnaire, _remembered.questions, _remembered.rules)
+    questions = list(Question.objects.filter(questionnaire=questionnaire).order_by("position"))
+    rules = list(FlagRule.objects.filter(questionnaire=questionnaire))
+    return ActiveQuestionnaire(questionnaire, questions, rules)
 
 
 def remembered_questionnaire() -> ActiveQuestionnaire | None:
@@ -97,6 +109,7 @@ def forget() -> None:
     """Drop the remembered copy (tests, and after a change of questionnaire in this process)."""
     global _remembered
     _remembered = None
+    page_cache.forget_per_generation("screening.active-questionnaire")
     cache.delete(REMEMBERED_CACHE_KEY)
 
 

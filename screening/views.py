@@ -89,8 +89,7 @@ def intake(request):
 
     if request.method != "POST":
         token, sent_at, entry = form_token(request, fresh="new" in request.GET)
-        form = bound_form(active, initial={"token": token, "version": active.questionnaire.version})
-        response = form_page(request, form, sent_at=sent_at)
+        response = blank_form_page(request, active, token, sent_at=sent_at)
         if entry is not None:
             set_form_cookie(response, entry)
         return response
@@ -254,23 +253,32 @@ def remember_result(request, submission: IntakeSubmission) -> None:
     request.session[SESSION_KEY] = dict(newest)
 
 
-def form_page(request, form: IntakeForm, *, status=200, sent_at=None, is_rate_limited=False):
-    context = {"form": form, "sent_at": sent_at, "rate_limited": is_rate_limited}
-    if not form.is_bound:
-        context["fields_html"] = blank_fields_html(form)
+def form_page(request, form: IntakeForm, *, status=200, is_rate_limited=False):
+    """The form again with what the patient sent, and why it was not stored."""
+    context = {"form": form, "rate_limited": is_rate_limited}
     return private(render(request, "screening/intake_form.html", context, status=status))
 
 
-def blank_fields_html(form: IntakeForm):
-    """The questions of a blank form, rendered once per questionnaire and content generation:
-    about a hundred inputs cost far more to render than the rest of the page. The token and
-    the CSRF token are outside this part, so it holds nothing personal."""
-    questionnaire = form.questionnaire
-    parts = ("intake-fields", questionnaire.pk, questionnaire.version)
-    html = page_cache.fragment(
-        parts, lambda: render_to_string("screening/_intake_fields.html", {"form": form})
+def blank_form_page(request, active, token: uuid.UUID, *, sent_at=None):
+    """The form as first opened. Its questions, about a hundred inputs, cost far more to render
+    than the rest of the page: they are rendered once per questionnaire and content generation,
+    and only then built as form fields. The token and the CSRF token are outside that part, so
+    it holds nothing personal. The rest of the page reads only the questionnaire, the token and
+    the honeypot's label, which a form without the questions gives."""
+    questionnaire = active.questionnaire
+    initial = {"token": token, "version": questionnaire.version}
+    fields_html = page_cache.fragment(
+        ("intake-fields", questionnaire.pk, questionnaire.version),
+        lambda: render_to_string(
+            "screening/_intake_fields.html", {"form": bound_form(active, initial=initial)}
+        ),
     )
-    return mark_safe(html)  # noqa: S308  (our own template's output)
+    context = {
+        "form": IntakeForm(questionnaire=questionnaire, questions=(), rules=(), initial=initial),
+        "sent_at": sent_at,
+        "fields_html": mark_safe(fields_html),  # noqa: S308  (our own template's output)
+    }
+    return private(render(request, "screening/intake_form.html", context))
 
 
 def rate_limited(request, form: IntakeForm, usage: dict):

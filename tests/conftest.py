@@ -103,6 +103,15 @@ def _password_alone_signs_staff_in(request, monkeypatch):
         monkeypatch.setattr("clinic.two_factor.second_factor_required", lambda user: False)
 
 
+@pytest.fixture(autouse=True)
+def _new_content_generation():
+    """Start each test in a new content generation: what an earlier, rolled-back test saved
+    may still be remembered under the old one (fragments, clinic details)."""
+    from clinic.page_cache import new_generation
+
+    new_generation()
+
+
 @pytest.fixture
 def make_user(django_user_model):
     return create_user

@@ -147,6 +147,29 @@ def test_queue_is_urgent_then_review_then_routine_oldest_first_then_handled(
     assert order == ["Old Urgent", "Newest Review", "Routine One", "Handled Urgent"]
 
 
+def test_queue_pages_show_every_form_once_in_clinical_order(client, submit, clinician, monkeypatch):
+    from screening.admin import IntakeSubmissionAdmin
+
+    names = ["Old Urgent", "Routine One", "Handled Urgent", "Newest Review", "Routine Two"]
+    for name, answers in zip(
+        names,
+        [{"q_bladder_bowel": "yes"}, {}, {"q_fever_unwell": "yes"}, {"q_pregnant": "yes"}, {}],
+        strict=True,
+    ):
+        submit(full_name=name, **answers)
+    IntakeSubmission.objects.filter(full_name="Handled Urgent").update(
+        status=SubmissionStatus.REFERRED
+    )
+    # Two to a page: the pages are found by key first (screening.admin.QueuePaginator).
+    monkeypatch.setattr(IntakeSubmissionAdmin, "list_per_page", 2)
+    client.force_login(clinician)
+    shown = []
+    for page in (1, 2, 3):
+        html = client.get(LIST, {"p": page}).content.decode()
+        shown += sorted((name for name in names if name in html), key=html.index)
+    assert shown == ["Old Urgent", "Newest Review", "Routine One", "Routine Two", "Handled Urgent"]
+
+
 def test_overdue_and_waiting_follow_the_target_for_the_current_outcome(submit, settings):
     from datetime import timedelta
 
