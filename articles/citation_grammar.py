@@ -162,7 +162,7 @@ def install(md: MarkdownIt) -> MarkdownIt:
 # item is its own sentence, though Markdown joins the lines into one paragraph.
 BULLETS = "\u2022\u25e6\u25aa\u25ab\u2023\u2043\u25cf\u25cb\u25a0\u25a1"
 _TERMINAL = re.compile(
-    r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]|\n"
+    r"[.!?\u2026]+[\"'\u2019\u201d\u00bb)\]]*(?=\s|$)|[\u3002\uff01\uff1f]|\n|\u2029"
     rf"|\s+(?=[{BULLETS}]\s)"
 )
 _NEXT_CHAR = re.compile(r"\s*(\S)")
@@ -183,7 +183,7 @@ _NUMBER_ABBREVIATIONS = _word_set("no nos p pp vol fig figs tab ch chap sec eq r
 def ends_sentence(text: str, match: re.Match[str]) -> bool:
     """Whether a terminal punctuation `match` found by `sentence_ends` really ends a sentence."""
     if match.group() == "\n" or match.group().isspace():
-        return True  # a hard break, or the space before a bullet
+        return True  # a hard break, a paragraph separator, or the space before a bullet
     following = _NEXT_CHAR.match(text, match.end())
     next_char = following.group(1) if following else ""
     if next_char.islower():

@@ -91,14 +91,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import html
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import nh3
 from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination, parseLinkTitle
 from markdown_it.token import Token
@@ -237,22 +235,40 @@ def _blocks(tokens: list[Token]) -> Iterator[tuple[str, list[Token]]]:
             yield "html", [token]
 
 
-# Block-level tags: each starts a new line of the text read from a block of raw HTML, so the
-# sentences of two paragraphs ("<p>One.</p><p>Two.</p>") are read apart.
+# What a block of raw HTML shows as text: tags, comments and the content of script-like elements
+# are removed (keeping their line breaks, so lines still match the source), and block-level tags
+# become a paragraph separator (U+2029), which ends a sentence, so the sentences of
+# "<p>One</p><p>Two</p>" are read apart.
+_HIDDEN_ELEMENT = re.compile(
+    r"<(script|style|template|textarea|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _BLOCK_TAG = re.compile(
-    r"<(/?)(p|div|li|br|h[1-6]|tr|td|th|dd|dt|ul|ol|table|section|article|blockquote"
-    r"|header|footer|aside|main|figcaption)\b",
+    r"</?(?:p|div|li|br|h[1-6]|tr|td|th|dd|dt|ul|ol|table|section|article|blockquote"
+    r"|header|footer|aside|main|figcaption)\b[^>]*>",
     re.IGNORECASE,
 )
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>|<![^>]*>|<\?[^>]*>")
 
 
 def _html_block_text(block: Token) -> Token:
-    """An inline token holding the visible text of a raw HTML block, one line per block tag."""
-    broken = _BLOCK_TAG.sub(lambda m: f"\n<{m.group(1)}{m.group(2)}", block.content)
-    visible = html.unescape(nh3.clean(broken, tags=set()))
-    text = "\n".join(" ".join(line.split()) for line in visible.splitlines() if line.strip())
+    """An inline token holding the visible text of a raw HTML block, line for line."""
+
+    def blank(separator: str):
+        return lambda match: separator + "\n" * match.group().count("\n")
+
+    text = _HIDDEN_ELEMENT.sub(blank(""), block.content)
+    text = _COMMENT.sub(blank(""), text)
+    text = _BLOCK_TAG.sub(blank("\u2029"), text)
+    text = _ANY_TAG.sub(blank(""), text)
     inline = Token("inline", "", 0, content=text, map=block.map)
-    inline.children = [Token("text", "", 0, content=text)] if text else []
+    # A line break inside HTML text is a space on the page, as a soft break is in Markdown.
+    inline.children = []
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            inline.children.append(Token("softbreak", "br", 0))
+        if line:
+            inline.children.append(Token("text", "", 0, content=line))
     return inline
 
 
