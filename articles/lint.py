@@ -7,8 +7,9 @@ back, so the rules below try to judge whole sentences rather than react to singl
 How the text is read
     The body is parsed with markdown-it-py (CommonMark, tables, strikethrough, raw HTML
     recognised). The inline content of paragraphs, list items, blockquotes, table cells and
-    headings is read, and a block of raw HTML as the text patients see in it (tags, comments
-    and scripts removed; a marker cannot cite there). Code blocks and fences are skipped, and
+    headings is read, and a block of raw HTML as the text patients see in it (its tags and
+    comments skipped as inline HTML is, block-level tags ending sentences; a marker cannot
+    cite there). Code blocks and fences are skipped, and
     inside a sentence code spans, inline HTML, autolinks, link destinations and images are not
     prose. Each prose
     character keeps its offset in the inline source, so a finding quotes the sentence as the
@@ -235,40 +236,38 @@ def _blocks(tokens: list[Token]) -> Iterator[tuple[str, list[Token]]]:
             yield "html", [token]
 
 
-# What a block of raw HTML shows as text: tags, comments and the content of script-like elements
-# are removed (keeping their line breaks, so lines still match the source), and block-level tags
-# become a paragraph separator (U+2029), which ends a sentence, so the sentences of
-# "<p>One</p><p>Two</p>" are read apart.
-_HIDDEN_ELEMENT = re.compile(
-    r"<(script|style|template|textarea|noscript)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL
-)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+# A block of raw HTML is read as the text it shows: its tags and comments are skipped as inline
+# HTML is (the content of script-like elements hidden), a block-level tag ends a sentence, so the
+# sentences of "<p>One</p><p>Two</p>" are read apart, and a line break is a space.
+_HTML_PIECE = re.compile(r"<!--.*?(?:-->|\Z)|</?[A-Za-z][^>]*>|<![^>]*>|<\?[^>]*>", re.DOTALL)
 _BLOCK_TAG = re.compile(
     r"</?(?:p|div|li|br|h[1-6]|tr|td|th|dd|dt|ul|ol|table|section|article|blockquote"
-    r"|header|footer|aside|main|figcaption)\b[^>]*>",
+    r"|header|footer|aside|main|figcaption)\b",
     re.IGNORECASE,
 )
-_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>|<![^>]*>|<\?[^>]*>")
 
 
 def _html_block_text(block: Token) -> Token:
-    """An inline token holding the visible text of a raw HTML block, line for line."""
+    """An inline token for a raw HTML block: its text, tags and breaks as inline tokens over
+    the block's own source, so findings quote the source and know their lines."""
+    children: list[Token] = []
 
-    def blank(separator: str):
-        return lambda match: separator + "\n" * match.group().count("\n")
+    def add_text(text: str) -> None:
+        for number, line in enumerate(text.split("\n")):
+            if number:
+                children.append(Token("softbreak", "br", 0))
+            if line:
+                children.append(Token("text", "", 0, content=line))
 
-    text = _HIDDEN_ELEMENT.sub(blank(""), block.content)
-    text = _COMMENT.sub(blank(""), text)
-    text = _BLOCK_TAG.sub(blank("\u2029"), text)
-    text = _ANY_TAG.sub(blank(""), text)
-    inline = Token("inline", "", 0, content=text, map=block.map)
-    # A line break inside HTML text is a space on the page, as a soft break is in Markdown.
-    inline.children = []
-    for number, line in enumerate(text.split("\n")):
-        if number:
-            inline.children.append(Token("softbreak", "br", 0))
-        if line:
-            inline.children.append(Token("text", "", 0, content=line))
+    position = 0
+    for piece in _HTML_PIECE.finditer(block.content):
+        add_text(block.content[position : piece.start()])
+        kind = "html_break" if _BLOCK_TAG.match(piece.group()) else "html_inline"
+        children.append(Token(kind, "", 0, content=piece.group()))
+        position = piece.end()
+    add_text(block.content[position:])
+    inline = Token("inline", "", 0, content=block.content, map=block.map)
+    inline.children = children
     return inline
 
 
@@ -371,6 +370,12 @@ class _Prose:
                 if shown:
                     self._emit(_PLACEHOLDER, start, end, verbatim=False)
                 self.cursor = end
+            elif kind == "html_break":  # a block-level tag inside a raw HTML block
+                pos = self._find(token.content)
+                if pos >= 0:
+                    if shown:
+                        self._emit("\u2029", pos, pos + len(token.content), verbatim=False)
+                    self.cursor = pos + len(token.content)
             elif kind == "html_inline":
                 pos = self._find(token.content)
                 if pos >= 0:
