@@ -239,6 +239,37 @@ ROUTINE_ANSWERS = {
 }
 
 
+def redis_cache(prefix):
+    """A cache client on the local Redis, as production settings choose for a redis:// URL."""
+    from clinic.redis_cache import RedisCache
+
+    return RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": prefix})
+
+
+@pytest.fixture
+def two_servers(monkeypatch):
+    """Two app servers' cache clients on one Redis; `two_servers("a")` or `("b")` picks the
+    server whose client the page cache uses from then on."""
+    from clinic import page_cache
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    server_a, server_b = redis_cache(prefix), redis_cache(prefix)
+    try:
+        server_a.set("ping", 1)
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379: {exc}")
+    current = {"server": server_a}
+    monkeypatch.setattr(page_cache, "_cache", lambda: current["server"])
+
+    def on(server):
+        current["server"] = server_a if server == "a" else server_b
+
+    yield on
+    redis = server_a._cache.get_client(write=True)
+    for key in redis.scan_iter(f"{prefix}:*"):
+        redis.delete(key)
+
+
 @pytest.fixture
 def screening_cache():
     """The rate limit lives in the cache: start each test with an empty one."""

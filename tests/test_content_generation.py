@@ -3,7 +3,6 @@ questionnaire, the article page's parts. Each is read once per generation, and a
 patients see, made on any server, shows at once."""
 
 import re
-import uuid
 from datetime import date
 
 import pytest
@@ -12,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic import page_cache
 from clinic.models import ClinicDetails
-from clinic.redis_cache import RedisCache
 from screening.models import Questionnaire, QuestionnaireStatus
 
 pytestmark = pytest.mark.django_db
@@ -28,28 +26,6 @@ def queries(client, url) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return [query["sql"] for query in captured.captured_queries]
-
-
-@pytest.fixture
-def two_servers(monkeypatch):
-    """Two app servers' cache clients on one Redis; `on("a")` or `on("b")` picks the server."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    server_a = RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": prefix})
-    server_b = RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": prefix})
-    try:
-        server_a.set("ping", 1)
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379: {exc}")
-    current = {"server": server_a}
-    monkeypatch.setattr(page_cache, "_cache", lambda: current["server"])
-
-    def on(server):
-        current["server"] = server_a if server == "a" else server_b
-
-    yield on
-    redis = server_a._cache.get_client(write=True)
-    for key in redis.scan_iter(f"{prefix}:*"):
-        redis.delete(key)
 
 
 def test_clinic_details_are_read_once_per_generation(client, make_article):

@@ -3,7 +3,6 @@ forms and CSRF tokens never go into it; HTTP caching headers, conditional reques
 
 import gzip
 import runpy
-import uuid
 from io import StringIO
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from clinic.models import ClinicDetails
 from questions import answering
 from questions.models import PatientQuestion
 from search import index
-from tests.conftest import refresh, review_everything
+from tests.conftest import redis_cache, refresh, review_everything
 from tests.html_tree import tree
 
 pytestmark = pytest.mark.django_db
@@ -221,34 +220,6 @@ def test_queryset_update_of_review_dates_invalidates(client, make_article, make_
 
 
 # Two servers sharing one Redis --------------------------------------------------------------
-
-
-def redis_cache(prefix):
-    # The backend production settings choose for a redis:// CACHE_URL.
-    from clinic.redis_cache import RedisCache
-
-    return RedisCache("redis://127.0.0.1:6379/0", {"KEY_PREFIX": prefix})
-
-
-@pytest.fixture
-def two_servers(monkeypatch):
-    """Two independent cache clients on one Redis, as two app servers would hold."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    server_a, server_b = redis_cache(prefix), redis_cache(prefix)
-    try:
-        server_a.set("ping", 1)
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        pytest.skip(f"Redis is not reachable on 127.0.0.1:6379: {exc}")
-    current = {"server": server_a}
-    monkeypatch.setattr(page_cache, "_cache", lambda: current["server"])
-
-    def on(server):
-        current["server"] = server_a if server == "a" else server_b
-
-    yield on
-    redis = server_a._cache.get_client(write=True)
-    for key in redis.scan_iter(f"{prefix}:*"):
-        redis.delete(key)
 
 
 def test_a_publish_on_server_a_is_seen_at_once_on_server_b(
