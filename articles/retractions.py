@@ -124,6 +124,8 @@ def _rows(lines: Iterable[str]) -> tuple[list[str], Iterable[dict]]:
 
     def rows():
         for values in reader:
+            if not values:
+                continue  # a blank line, which csv.DictReader skips too
             row = dict.fromkeys(COLUMNS, "")
             row.update(zip(names, values, strict=False))
             yield row
