@@ -334,7 +334,8 @@ class Study(models.Model):
 
 # A DOI inside whatever wraps it: a resolver address (doi.org, dx.doi.org, www.doi.org), a
 # "doi:" or "DOI " label, percent-encoding, or a full stop after it in running text.
-DOI_IN_TEXT = re.compile(r"10\.\d{4,9}/\S+")
+DOI_START = r"10\.\d{4,9}/"  # the directory indicator and registrant code, then the suffix
+DOI_IN_TEXT = re.compile(DOI_START + r"\S+")
 PMID_IN_TEXT = re.compile(r"^(?:pmid:?\s*)?0*(\d{1,9})(?:\.0+)?$", re.IGNORECASE)
 
 

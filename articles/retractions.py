@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .models import NoticeNature, NoticeSource, Study, StudyNotice, normalise_doi, normalise_pmid
+from .models import (
+    DOI_START,
+    NoticeNature,
+    NoticeSource,
+    Study,
+    StudyNotice,
+    normalise_doi,
+    normalise_pmid,
+)
 from .study_changes import record_notice
 
 REQUIRED_COLUMNS = ("Record ID", "OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNature")
@@ -89,7 +97,7 @@ def readable_reason(value: str) -> str:
 
 # Where one identifier ends and the next begins in a cell that holds several: a separator
 # followed by the start of a DOI (';' alone is not enough: old SICI DOIs contain one).
-NEXT_DOI = re.compile(r"[;,\s]+(?=(?:https?://\S*?|doi:?\s*)?10\.\d{4,9}/)", re.IGNORECASE)
+NEXT_DOI = re.compile(rf"[;,\s]+(?=(?:https?://\S*?|doi:?\s*)?{DOI_START})", re.IGNORECASE)
 
 
 def _identifiers(value: str, *, doi: bool) -> list[str]:

@@ -12,7 +12,7 @@ import re
 import httpx
 from django.conf import settings
 
-from .models import NoticeNature, normalise_doi
+from .models import DOI_IN_TEXT, NoticeNature, normalise_doi
 from .study_import import Record, RecordProblem, ama_name, medline_record, parse_medline
 
 CROSSREF_WORKS = "https://api.crossref.org/works/"
@@ -67,7 +67,7 @@ def _get(url: str, params: dict, service: str) -> httpx.Response:
 def crossref_work(doi: str) -> dict:
     """Crossref's metadata for a DOI (the `message` object)."""
     doi = normalise_doi(doi)
-    if not re.fullmatch(r"10\.\d{4,9}/\S+", doi):
+    if not DOI_IN_TEXT.fullmatch(doi):
         raise LookupFailed(f"“{doi}” is not a DOI (they start with 10. and a slash).")
     response = _get(CROSSREF_WORKS + doi, {"mailto": settings.CROSSREF_MAILTO}, "Crossref")
     if response.status_code == 404:
