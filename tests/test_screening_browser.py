@@ -39,13 +39,14 @@ def fill_routine(page):
     page.fill("#id_full_name", "Browser Patient")
     page.fill("#id_phone", "01632 960123")
     page.fill("#id_q_date_of_birth", "1980-03-31")
+    asked_of_everyone = [key for key, answer in ROUTINE_ANSWERS.items() if answer == "no"]
     choices = [
         "#id_preferred_contact_0",
         "input[name=q_pain_location][value=lower_back]",
         "input[name=q_pain_duration][value=over_12_weeks]",
         *(f"input[name=q_{name}][value='3']" for name in PAIN_SCALES),
         # Every yes/no question of the live version that is asked of everyone.
-        *(f"input[name={key}][value=no]" for key, value in ROUTINE_ANSWERS.items() if value == "no"),
+        *(f"input[name={key}][value=no]" for key in asked_of_everyone),
         "#id_consent_contact",
         "#id_consent_privacy",
     ]
