@@ -9,10 +9,12 @@ from pathlib import Path
 
 import hypothesis
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connections
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,24 +59,19 @@ def pytest_collection_finish(session):
     gc.set_threshold(20_000, 20, 100)
 
 
-# Module-scoped fixtures that cost seconds to set up: a module using one runs on one worker.
-COSTLY_MODULE_FIXTURES = {"chromium_browser", "demo_content"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Mark browser, private-server and property tests `slow`, so that
     `uv run pytest -m "not slow"` gives a quick loop (the README's command runs them all).
 
-    Keep each module that sets up Chromium or the demo content on one worker, so that it is
-    set up once rather than once on each."""
+    Runs after pytest-django has put the tests in its order. The tests on a private PostgreSQL
+    server go first: they spend most of their time waiting for that server, and at the start the
+    other worker has plenty to do meanwhile; at the end they would keep the run waiting."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         is_property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         if SLOW_FIXTURES & fixtures or is_property_test:
             item.add_marker(pytest.mark.slow)
-        if COSTLY_MODULE_FIXTURES & fixtures and not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: "private_postgres" not in getattr(item, "fixturenames", ()))
 
 
 def create_user(username=None, groups=(), **fields):
@@ -426,12 +423,51 @@ def chromium_browser():
 def chromium(chromium_browser, settings):
     """The module's Chromium, for one test.
 
-    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`, and
-    close the contexts and pages the test opens.
+    Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`. Most
+    tests open pages with `browser_page`; one that needs a context of its own (JavaScript
+    off) closes it.
     """
     # The live server speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     return chromium_browser
+
+
+@pytest.fixture(scope="module")
+def chromium_context(chromium_browser):
+    """One browsing context for a test module's pages. A new context costs a renderer process,
+    about as much CPU as loading a page; `browser_page` clears its cookies for each test, and
+    its cache holds nothing but the static files every page shares."""
+    context = chromium_browser.new_context()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def browser_page(chromium, chromium_context, live_server):
+    """A function that opens a page as a new visitor to the live server: no cookies, a window
+    `width` by `height` pixels, signed in as `user` if one is given. `page.base_url` is the
+    live server's address; the pages close when the test ends."""
+    chromium_context.clear_cookies()
+    pages = []
+
+    def open_page(*, width=1024, height=900, user=None):
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+            chromium_context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+            )
+        page = chromium_context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.set_default_timeout(15_000)
+        page.base_url = live_server.url
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        page.close()
 
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"

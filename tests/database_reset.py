@@ -10,16 +10,25 @@ rows are loaded with one bulk insert per model, inside one transaction with cons
 deferred and then checked, as Django does. The database ends in the same state: the same rows
 with the same keys. Signals are not sent for these rows (Django sends them with `raw=True`,
 which every receiver here ignores).
+
+Django loads the rows back when the next such test starts, so until then the database lacks the
+groups, permissions and questionnaires that every other test expects: a test that ran next would
+fail, and only the order pytest-django gives (transactional tests last) hid it. Here the rows go
+back as soon as the flush is done, and the next transactional test finds them already there.
 """
 
 from django.core import serializers
 from django.core.management.commands import flush
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.backends.base.creation import BaseDatabaseCreation
+from django.test import TransactionTestCase
 
 _django_sql_flush = flush.sql_flush
 _flush_sql: dict[tuple, list[str]] = {}
 _rows: dict[tuple[str, int], list[tuple[type[models.Model], list[models.Model]]]] = {}
+_django_fixture_teardown = TransactionTestCase._fixture_teardown
+# Databases whose rows are, since the last flush, exactly the serialized ones.
+_restored: set[str] = set()
 
 
 def _remembered_sql_flush(style, connection, reset_sequences=True, allow_cascade=False):
@@ -57,6 +66,10 @@ def _rows_by_model(alias: str, data: str):
 def _bulk_deserialize(self, data):
     """Load rows serialized by `serialize_db_to_string`, one bulk insert per model."""
     alias = self.connection.alias
+    if alias in _restored:
+        # Put back when the last transactional test ended; the test starting may change them.
+        _restored.discard(alias)
+        return
     groups = _rows_by_model(alias, data)
     with transaction.atomic(using=alias):
         with self.connection.constraint_checks_disabled():
@@ -68,7 +81,22 @@ def _bulk_deserialize(self, data):
         )
 
 
+def _teardown_and_restore(self):
+    """Django's teardown of a transactional test (it empties the tables), then the rows the
+    migrations made back at once."""
+    _django_fixture_teardown(self)
+    for alias in self._databases_names(include_mirrors=False):
+        connection = connections[alias]
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents is not None:
+            _restored.discard(alias)
+            connection.creation.deserialize_db_from_string(contents)
+            _restored.add(alias)
+
+
 def install() -> None:
-    """Use the faster flush SQL and row loading for the rest of the test run."""
+    """Use the faster flush SQL and row loading for the rest of the test run, and restore the
+    migrated rows right after each flush."""
     flush.sql_flush = _remembered_sql_flush
     BaseDatabaseCreation.deserialize_db_from_string = _bulk_deserialize
+    TransactionTestCase._fixture_teardown = _teardown_and_restore

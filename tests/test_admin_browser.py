@@ -6,22 +6,9 @@ Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it
 """
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def signed_in_page(chromium, live_server, user, width=1280):
-    client = Client()
-    client.force_login(user)
-    context = chromium.new_context(viewport={"width": width, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
 
 
 @pytest.fixture
@@ -40,24 +27,22 @@ def in_review(make_article, make_study, make_user):
     return make_article(status="in_review", body=body, author=author, citations=0)
 
 
-def test_admin_login_page_has_no_axe_violations(chromium, live_server, axe_scan):
-    page = chromium.new_page()
-    page.goto(live_server.url + reverse("admin:login"))
+def test_admin_login_page_has_no_axe_violations(browser_page, axe_scan):
+    page = browser_page()
+    page.goto(page.base_url + reverse("admin:login"))
     assert page.locator("h1").count() == 1
     assert axe_scan(page) == []
 
 
 @pytest.mark.parametrize("where", ["list", "list_filtered", "review"])
-def test_article_admin_has_no_axe_violations(
-    chromium, live_server, axe_scan, in_review, reviewer, where
-):
-    page = signed_in_page(chromium, live_server, reviewer)
+def test_article_admin_has_no_axe_violations(browser_page, axe_scan, in_review, reviewer, where):
+    page = browser_page(width=1280, user=reviewer)
     url = {
         "list": reverse("admin:articles_article_changelist"),
         "list_filtered": reverse("admin:articles_article_changelist") + "?status__exact=in_review",
         "review": reverse("admin:articles_article_review", args=[in_review.pk]),
     }[where]
-    page.goto(live_server.url + url)
+    page.goto(page.base_url + url)
     if where.startswith("list"):
         # The filter links are there to be measured (axe's target-size rule).
         assert page.locator("#changelist-filter a").count() >= 8
@@ -66,9 +51,9 @@ def test_article_admin_has_no_axe_violations(
     assert axe_scan(page) == []
 
 
-def test_filter_links_are_at_least_24_px_tall(chromium, live_server, in_review, reviewer):
-    page = signed_in_page(chromium, live_server, reviewer)
-    page.goto(live_server.url + reverse("admin:articles_article_changelist"))
+def test_filter_links_are_at_least_24_px_tall(browser_page, in_review, reviewer):
+    page = browser_page(width=1280, user=reviewer)
+    page.goto(page.base_url + reverse("admin:articles_article_changelist"))
     heights = page.evaluate(
         "[...document.querySelectorAll('#changelist-filter li a')]"
         ".map(a => a.getBoundingClientRect().height)"
@@ -76,9 +61,9 @@ def test_filter_links_are_at_least_24_px_tall(chromium, live_server, in_review, 
     assert heights and min(heights) >= 24
 
 
-def test_slug_follows_the_title_until_typed_by_hand(chromium, live_server, make_user):
-    page = signed_in_page(chromium, live_server, make_user("writer", groups=["Authors"]))
-    page.goto(live_server.url + reverse("admin:articles_article_add"))
+def test_slug_follows_the_title_until_typed_by_hand(browser_page, make_user):
+    page = browser_page(width=1280, user=make_user("writer", groups=["Authors"]))
+    page.goto(page.base_url + reverse("admin:articles_article_add"))
     page.fill("#id_title", "Is acupuncture safe? What the studies say")
     page.locator("#id_title").press("End")
     page.keyboard.type("!")  # `fill` sets the value; typing fires the input events too
@@ -89,14 +74,12 @@ def test_slug_follows_the_title_until_typed_by_hand(chromium, live_server, make_
     assert page.input_value("#id_slug") == "safety"
 
 
-def test_study_keys_are_suggested_while_typing_a_marker(
-    chromium, live_server, make_user, make_study
-):
+def test_study_keys_are_suggested_while_typing_a_marker(browser_page, make_user, make_study):
     make_study("cherkin2009", title="Acupuncture for chronic low back pain")
     make_study("chou2017", title="Nonpharmacologic therapies for low back pain")
     make_study("haake2007", title="German acupuncture trials")
-    page = signed_in_page(chromium, live_server, make_user("writer", groups=["Authors"]))
-    page.goto(live_server.url + reverse("admin:articles_article_add"))
+    page = browser_page(width=1280, user=make_user("writer", groups=["Authors"]))
+    page.goto(page.base_url + reverse("admin:articles_article_add"))
     body = page.locator("#id_body")
     body.press_sequentially("Needles helped [@ch")
     suggestions = page.locator(".key-suggestions button")

@@ -29,16 +29,13 @@ BODY = "\n\n".join(
 
 
 @pytest.fixture
-def phone(chromium, live_server, make_study, make_article):
+def phone(browser_page, make_study, make_article):
     for key in ("cherkin2009", "haake2007", "chou2017"):
         make_study(key)
     article = make_article(body=BODY, citations=0)
-    context = chromium.new_context(viewport={"width": 375, "height": 740})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(live_server.url + article.get_absolute_url())
-    yield page
-    context.close()
+    page = browser_page(width=375, height=740)
+    page.goto(page.base_url + article.get_absolute_url())
+    return page
 
 
 def test_citation_links_are_at_least_24_px_square_on_a_phone(phone):

@@ -17,19 +17,15 @@ document.addEventListener('securitypolicyviolation', e =>
 
 
 @pytest.fixture
-def page(chromium, live_server):
-    context = chromium.new_context(viewport={"width": 1024, "height": 900})
-    context.add_init_script(RECORD_VIOLATIONS)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+def page(browser_page):
+    page = browser_page()
+    page.add_init_script(RECORD_VIOLATIONS)
     page.console_errors = []
     page.on(
         "console",
         lambda message: message.type == "error" and page.console_errors.append(message.text),
     )
-    page.base_url = live_server.url
-    yield page
-    context.close()
+    return page
 
 
 def assert_no_violation(page):

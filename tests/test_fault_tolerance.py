@@ -72,10 +72,6 @@ class Browser:
         }
 
 
-# Both tests run on one private server (one test process), which migrates a database once.
-pytestmark = pytest.mark.xdist_group("private_postgres")
-
-
 @pytest.fixture(scope="module")
 def migrated_template(private_postgres):
     """A migrated database on the private server, copied for each test's site."""

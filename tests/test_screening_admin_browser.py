@@ -7,7 +7,6 @@ Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from screening.models import IntakeSubmission, SubmissionNote, SubmissionStatus
@@ -21,20 +20,11 @@ LIST = "/admin/screening/intakesubmission/"
 
 
 @pytest.fixture
-def staff_page(live_server, chromium, clinician):
+def staff_page(browser_page, clinician):
     """A browser page signed in as a member of Clinical staff."""
-    client = Client()
-    client.force_login(clinician)
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.base_url = live_server.url
+    page = browser_page(width=1280, user=clinician)
     page.user = clinician
-    yield page
-    context.close()
+    return page
 
 
 @pytest.fixture

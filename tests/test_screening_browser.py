@@ -15,13 +15,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(live_server, chromium):
-    context = chromium.new_context(viewport={"width": 1024, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.base_url = live_server.url
-    yield page
-    context.close()
+def page(browser_page):
+    return browser_page()
 
 
 PAIN_SCALES = ["pain_now", "pain_average", "impact_daily", "impact_sleep"]
