@@ -19,13 +19,18 @@ document.addEventListener('securitypolicyviolation', e =>
 @pytest.fixture
 def page(browser_page):
     page = browser_page()
-    page.add_init_script(RECORD_VIOLATIONS)
+    if not getattr(page, "records_violations", False):  # the module's tab: once is enough
+        page.add_init_script(RECORD_VIOLATIONS)
+        page.records_violations = True
     page.console_errors = []
-    page.on(
-        "console",
-        lambda message: message.type == "error" and page.console_errors.append(message.text),
-    )
-    return page
+
+    def record_error(message):
+        if message.type == "error":
+            page.console_errors.append(message.text)
+
+    page.on("console", record_error)
+    yield page
+    page.remove_listener("console", record_error)
 
 
 def assert_no_violation(page):
