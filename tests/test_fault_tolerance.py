@@ -72,7 +72,7 @@ class Browser:
         }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # as long as the server: its database outlives any module
 def migrated_template(private_postgres):
     """A migrated database on the private server, copied for each test's site."""
     env = {
