@@ -436,23 +436,28 @@ def chromium(chromium_browser, settings):
 def chromium_context(chromium_browser):
     """One browsing context and one tab for a test module. A new tab starts a renderer
     process, about 0.7 s of CPU, several times what loading a page costs; `browser_page` hands
-    the tab to each test as a new visitor would have it. The context's cache holds nothing
-    but the static files every page shares."""
+    the tab to each test as a new visitor would have it."""
     context = chromium_browser.new_context()
     tab = context.new_page()
-    yield context, tab
+    # The DevTools protocol clears what a context keeps between pages: cache and storage.
+    devtools = context.new_cdp_session(tab)
+    yield context, tab, devtools
     context.close()
 
 
 @pytest.fixture
 def browser_page(chromium, chromium_context, live_server):
-    """A function that opens a page as a new visitor to the live server: no cookies, a blank
-    tab, a window `width` by `height` pixels, signed in as `user` if one is given.
-    `page.base_url` is the live server's address. The first page is the module's tab; any
-    more open in new tabs, closed when the test ends."""
-    context, tab = chromium_context
+    """A function that opens a page as a new visitor to the live server: a blank tab with no
+    cookies, cache or storage, a window `width` by `height` pixels, signed in as `user` if one is
+    given. `page.base_url` is the live server's address.
+
+    The first page is the module's tab; more open in new tabs, closed when the test ends. All
+    share one visitor's cookies, so a test signs in one user."""
+    context, tab, devtools = chromium_context
     context.clear_cookies()
-    tab.goto("about:blank")
+    # Public pages may be cached for a minute: an earlier test's copy must not be shown.
+    devtools.send("Network.clearBrowserCache")
+    devtools.send("Storage.clearDataForOrigin", {"origin": live_server.url, "storageTypes": "all"})
     opened = []
 
     def open_page(*, width=1024, height=900, user=None):
@@ -473,6 +478,11 @@ def browser_page(chromium, chromium_context, live_server):
     yield open_page
     for page in opened[1:]:
         page.close()
+    # Leave the site before the test's database is emptied, and forget this tab's session
+    # storage with it (a new page in the same tab would otherwise find it).
+    if tab.url.startswith(live_server.url):
+        tab.evaluate("sessionStorage.clear()")
+    tab.goto("about:blank")
 
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
