@@ -42,7 +42,7 @@ hypothesis.settings.register_profile("clinic", deadline=None)
 hypothesis.settings.load_profile("clinic")
 
 
-SLOW_FIXTURES = {"chromium", "chromium_browser", "private_postgres", "live_server"}
+SLOW_FIXTURES = {"chromium", "private_postgres", "live_server"}
 
 
 def pytest_collection_finish(session):
@@ -63,15 +63,28 @@ def pytest_collection_modifyitems(items):
     """Mark browser, private-server and property tests `slow`, so that
     `uv run pytest -m "not slow"` gives a quick loop (the README's command runs them all).
 
-    Runs after pytest-django has put the tests in its order. The tests on a private PostgreSQL
-    server go first: they spend most of their time waiting for that server, and at the start the
-    other worker has plenty to do meanwhile; at the end they would keep the run waiting."""
+    Runs after pytest-django has put the tests in its order, then places two kinds of test for
+    `--dist worksteal`, which hands the first half of the list to one worker and the second
+    half to the other, and steals from the end of a worker's share:
+    - the tests on a private PostgreSQL server go first: they spend most of their time waiting
+      for that server, while the other worker has plenty to do;
+    - the browser tests start the second half, one after another, so that one worker starts
+      Chromium once and runs them while the other works on plain tests.
+    """
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         is_property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         if SLOW_FIXTURES & fixtures or is_property_test:
             item.add_marker(pytest.mark.slow)
-    items.sort(key=lambda item: "private_postgres" not in getattr(item, "fixturenames", ()))
+
+    def uses(item, fixture):
+        return fixture in getattr(item, "fixturenames", ())
+
+    private = [item for item in items if uses(item, "private_postgres")]
+    browser = [item for item in items if uses(item, "chromium") and item not in private]
+    rest = [item for item in items if item not in private and item not in browser]
+    first_half = max(0, len(items) // 2 - len(private))
+    items[:] = private + rest[:first_half] + browser + rest[first_half:]
 
 
 def create_user(username=None, groups=(), **fields):
@@ -379,7 +392,13 @@ def non_clinical_staff(make_staff):
     }
 
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's build of Chromium's headless shell (package chromium-headless-shell), which is what
+# Playwright runs for headless tests: the same Blink and V8 as the full browser without its
+# windowing layers, at about half the CPU per page. The full browser does when it is missing.
+CHROMIUM_BINARIES = [
+    Path("/usr/lib/chromium/chromium-headless-shell"),
+    Path("/usr/bin/chromium"),
+]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -391,76 +410,106 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def chromium_browser():
-    """Debian's Chromium driven by Playwright (downloaded browsers do not work here), launched
-    once per test module: a launch costs about as much as a browser test. (Not once per
-    session: Playwright's event loop would then stay on for every later test in the process.)
+class BrowserSession:
+    """Chromium under Playwright, with one context and one tab, for a run of browser tests in
+    one process.
 
-    Tests take `chromium`, which also adjusts the settings.
+    It starts for the first browser test and stops when the next test is not a browser test
+    (`pytest_runtest_teardown` below): a launch costs about as much as a browser test, but while
+    Playwright runs, its event loop counts as running, so no other test may run under it.
+    `--dist worksteal` hands each worker consecutive tests, so a worker usually starts it once.
+    A new tab starts a renderer process, several times what loading a page costs; the tab is
+    handed to each test as a new visitor would have it (`browser_page`).
     """
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    # Playwright's event loop would make Django refuse ORM calls made by the test itself.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
 
-    # While Playwright's event loop runs, Django looks connections up in a context variable
-    # instead of the thread, and would open new ones: those lack the copy of the migrated data
-    # that serialized_rollback restores, and PostgreSQL could not drop the test database while
-    # they stay open. Keep using the connections the test database was set up with.
-    outer = {alias: connections[alias] for alias in connections}
-    with sync_playwright() as playwright:
+    def __init__(self):
+        self._playwright = None
+        self.browser = self.context = self.tab = self.devtools = None
+
+    def start(self):
+        """Launch Chromium if it is not running; returns the browser."""
+        if self.browser is not None:
+            return self.browser
+        binary = next((path for path in CHROMIUM_BINARIES if path.exists()), None)
+        if binary is None:
+            pytest.skip(
+                "needs Debian's chromium-headless-shell or chromium "
+                "(apt-get install chromium-headless-shell)"
+            )
+        # Playwright's event loop would make Django refuse ORM calls made by the test itself.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        from playwright.sync_api import sync_playwright
+
+        # While Playwright's event loop runs, Django looks connections up in a context variable
+        # instead of the thread, and would open new ones: those lack the copy of the migrated
+        # data that serialized_rollback restores, and PostgreSQL could not drop the test
+        # database while they stay open. Keep using the connections the test database was set
+        # up with.
+        outer = {alias: connections[alias] for alias in connections}
+        self._playwright = sync_playwright().start()
         for alias, connection in outer.items():
             connections[alias] = connection
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        self.browser = self._playwright.chromium.launch(
+            executable_path=str(binary), args=CHROMIUM_ARGS
+        )
+        self.context = self.browser.new_context()
+        self.tab = self.context.new_page()
+        # The DevTools protocol clears what a context keeps between pages: cache and storage.
+        self.devtools = self.context.new_cdp_session(self.tab)
+        return self.browser
+
+    def stop(self):
+        """Close Chromium and Playwright's event loop, if they run."""
+        if self._playwright is None:
+            return
+        try:
+            self.browser.close()
+        finally:
+            self._playwright.stop()
+            self._playwright = None
+            self.browser = self.context = self.tab = self.devtools = None
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+BROWSER = BrowserSession()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Stop Chromium after the last of a run of browser tests (after the test's fixtures)."""
+    if nextitem is None or "chromium" not in getattr(nextitem, "fixturenames", ()):
+        BROWSER.stop()
 
 
 @pytest.fixture
-def chromium(chromium_browser, settings):
-    """The module's Chromium, for one test.
+def chromium(settings, request):
+    """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
 
     Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`. Most
-    tests open pages with `browser_page`; one that needs a context of its own (JavaScript
-    off) closes it.
+    tests open pages with `browser_page`; a test that needs a context of its own closes it.
     """
     # The live server speaks plain HTTP.
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    return chromium_browser
-
-
-@pytest.fixture(scope="module")
-def chromium_context(chromium_browser):
-    """One browsing context and one tab for a test module. A new tab starts a renderer
-    process, about 0.7 s of CPU, several times what loading a page costs; `browser_page` hands
-    the tab to each test as a new visitor would have it."""
-    context = chromium_browser.new_context()
-    tab = context.new_page()
-    # The DevTools protocol clears what a context keeps between pages: cache and storage.
-    devtools = context.new_cdp_session(tab)
-    yield context, tab, devtools
-    context.close()
+    return BROWSER.start()
 
 
 @pytest.fixture
-def browser_page(chromium, chromium_context, live_server):
+def browser_page(chromium, live_server):
     """A function that opens a page as a new visitor to the live server: a blank tab with no
-    cookies, cache or storage, a window `width` by `height` pixels, signed in as `user` if one is
-    given. `page.base_url` is the live server's address.
+    cookies, cache or storage, a window `width` by `height` pixels, with JavaScript on unless
+    `javascript=False`, signed in as `user` if one is given. `page.base_url` is the live
+    server's address.
 
-    The first page is the module's tab; more open in new tabs, closed when the test ends. All
+    The first page is the shared tab; more open in new tabs, closed when the test ends. All
     share one visitor's cookies, so a test signs in one user."""
-    context, tab, devtools = chromium_context
+    context, tab, devtools = BROWSER.context, BROWSER.tab, BROWSER.devtools
     context.clear_cookies()
     # Public pages may be cached for a minute: an earlier test's copy must not be shown.
     devtools.send("Network.clearBrowserCache")
     devtools.send("Storage.clearDataForOrigin", {"origin": live_server.url, "storageTypes": "all"})
     opened = []
 
-    def open_page(*, width=1024, height=900, user=None):
+    def open_page(*, width=1024, height=900, user=None, javascript=True):
         if user is not None:
             client = Client()
             client.force_login(user)
@@ -472,8 +521,14 @@ def browser_page(chromium, chromium_context, live_server):
         opened.append(page)
         page.set_viewport_size({"width": width, "height": height})
         page.set_default_timeout(15_000)
+        if not javascript:
+            # What Playwright's `java_script_enabled=False` sends, for this tab alone.
+            devtools_of(page).send("Emulation.setScriptExecutionDisabled", {"value": True})
         page.base_url = live_server.url
         return page
+
+    def devtools_of(page):
+        return devtools if page is tab else context.new_cdp_session(page)
 
     yield open_page
     for page in opened[1:]:
@@ -483,6 +538,7 @@ def browser_page(chromium, chromium_context, live_server):
     if tab.url.startswith(live_server.url):
         tab.evaluate("sessionStorage.clear()")
     tab.goto("about:blank")
+    devtools.send("Emulation.setScriptExecutionDisabled", {"value": False})
 
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"

@@ -18,10 +18,8 @@ document.addEventListener('securitypolicyviolation', e =>
 
 @pytest.fixture
 def page(browser_page):
+    """A tab that records policy violations and console errors, for this test alone."""
     page = browser_page()
-    if not getattr(page, "records_violations", False):  # the module's tab: once is enough
-        page.add_init_script(RECORD_VIOLATIONS)
-        page.records_violations = True
     page.console_errors = []
 
     def record_error(message):
@@ -29,7 +27,9 @@ def page(browser_page):
             page.console_errors.append(message.text)
 
     page.on("console", record_error)
-    yield page
+    # The tab is shared with later tests: the script goes when the test ends.
+    with page.add_init_script(RECORD_VIOLATIONS):
+        yield page
     page.remove_listener("console", record_error)
 
 

@@ -27,9 +27,7 @@ def check_page(page, url):
     assert page.evaluate("[...document.images].every(img => img.alt)"), url
 
 
-def test_public_pages_at_phone_width_without_javascript(
-    chromium, live_server, make_article, make_study
-):
+def test_public_pages_at_phone_width_without_javascript(browser_page, make_article, make_study):
     make_study("cherkin2009", title="A very long study title " * 6)
     body = (
         "## Findings\n\nA claim with a long unbroken word "
@@ -38,10 +36,7 @@ def test_public_pages_at_phone_width_without_javascript(
         "### Detail\n\nMore text [@cherkin2009, p. 861]."
     )
     article = make_article(body=body)
-    context = chromium.new_context(
-        viewport={"width": 320, "height": 640}, java_script_enabled=False
-    )
-    page = context.new_page()
+    page = browser_page(width=320, height=640, javascript=False)
     for path in [
         "/",
         "/articles/",
@@ -49,20 +44,20 @@ def test_public_pages_at_phone_width_without_javascript(
         "/evidence/",
         "/evidence/cherkin2009/",
     ]:
-        check_page(page, live_server.url + path)
-    page.goto(live_server.url + article.get_absolute_url())
+        check_page(page, page.base_url + path)
+    page.goto(page.base_url + article.get_absolute_url())
     # A citation link jumps to its reference, which names the study.
     page.click('sup a[href="#ref-1"]')
     assert "A very long study title" in page.locator("#ref-1").inner_text()
-    context.close()
 
 
-def test_article_prints_without_navigation(chromium, live_server, make_article):
+def test_article_prints_without_navigation(browser_page, make_article):
     article = make_article()
-    context = chromium.new_context()
-    page = context.new_page()
-    page.goto(live_server.url + article.get_absolute_url())
+    page = browser_page()
+    page.goto(page.base_url + article.get_absolute_url())
     page.emulate_media(media="print")
-    assert page.locator("header nav").is_hidden()
-    assert page.locator("#references-heading").is_visible()
-    context.close()
+    try:
+        assert page.locator("header nav").is_hidden()
+        assert page.locator("#references-heading").is_visible()
+    finally:
+        page.emulate_media(media="null")

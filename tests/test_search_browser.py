@@ -8,15 +8,12 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_header_box_searches_at_phone_width_without_javascript(
-    chromium, live_server, make_article, make_study
+    browser_page, make_article, make_study
 ):
     make_study("needles2009", title="Needles compared with sham needles in a long trial " * 3)
     article = make_article(title="What happens at a needles session")
-    context = chromium.new_context(
-        viewport={"width": 320, "height": 640}, java_script_enabled=False
-    )
-    page = context.new_page()
-    page.goto(live_server.url + "/")
+    page = browser_page(width=320, height=640, javascript=False)
+    page.goto(page.base_url + "/")
     box = page.get_by_role("searchbox", name="Search articles and studies")
     assert box.is_visible()
     right_edge = page.evaluate(
@@ -30,5 +27,4 @@ def test_header_box_searches_at_phone_width_without_javascript(
     assert page.get_by_role("status").inner_text().startswith("2 results")
     assert page.locator(".search-results mark").count() >= 2
     page.get_by_role("link", name="What happens at a needles session").click()
-    assert page.url == live_server.url + article.get_absolute_url()
-    context.close()
+    assert page.url == page.base_url + article.get_absolute_url()
