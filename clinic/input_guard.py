@@ -8,8 +8,9 @@ come from damaged requests or probes. Stored, they show as `Utf��Test` to st
 - `find_unsafe_characters(text)`: a message for people, or None when the text is fine.
 - `reject_unsafe_characters`: the same as a form/model validator (code "unsafe_characters").
 - `UnsafeQueryStringMiddleware`: answers 400 with a clear page for a query string carrying
-  such characters, for every URL (filters and searches never need them). Form bodies are left
-  to their forms, which show the error beside the field and keep everything else typed.
+  such characters, or a value longer than any search or filter needs, for every URL. Form
+  bodies are left to their forms, which show the error beside the field and keep everything
+  else typed.
 """
 
 import unicodedata
@@ -20,6 +21,11 @@ from django.utils.translation import gettext as _
 
 # Line breaks and tabs are ordinary in typed text; other C0/C1 controls are not.
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
+
+# Searches, filters and return addresses fit in far less (the public search shortens what it is
+# given to 200 characters, with a message). SQLite refuses a LIKE pattern over 50,000 bytes with
+# an error, a 500 from an admin search: 10,000 characters are at most 40,000 bytes in UTF-8.
+MAX_QUERY_VALUE_LENGTH = 10_000
 
 
 def find_unsafe_characters(text: str) -> str | None:
@@ -55,7 +61,7 @@ class UnsafeQueryStringMiddleware:
     def __call__(self, request):
         for name, values in request.GET.lists():
             for text in (name, *values):
-                if problem := find_unsafe_characters(text):
+                if problem := find_unsafe_characters(text) or _too_long(text):
                     return render(
                         request,
                         "400.html",
@@ -66,3 +72,12 @@ class UnsafeQueryStringMiddleware:
                         status=400,
                     )
         return self.get_response(request)
+
+
+def _too_long(text: str) -> str | None:
+    if len(text) > MAX_QUERY_VALUE_LENGTH:
+        return _(
+            "It is %(length)s characters long; searches and filters take at most %(limit)s. "
+            "Shorten it and try again."
+        ) % {"length": f"{len(text):,}", "limit": f"{MAX_QUERY_VALUE_LENGTH:,}"}
+    return None

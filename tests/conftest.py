@@ -407,6 +407,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # One renderer process for the live server's pages, not one per navigation.
+    "--process-per-site",
 ]
 
 

@@ -42,6 +42,18 @@ def test_clinicians_submission_search_with_nul_is_a_clear_400(client, clinician)
     assert client.get(url + "?q=Alex").status_code == 200
 
 
+def test_an_overlong_admin_search_is_a_clear_400_not_a_database_error(client, clinician):
+    # SQLite refuses a LIKE pattern over 50,000 bytes: this search was a 500.
+    client.force_login(clinician)
+    url = reverse("admin:screening_intakesubmission_changelist")
+    response = client.get(url, {"q": "x" * 60_000})
+    assert response.status_code == 400
+    assert "60,000 characters long" in text(response)
+    assert "at most 10,000" in text(response)
+    # The longest accepted term, in the widest characters and ones the search escapes.
+    assert client.get(url, {"q": "🙂%" * 5_000}).status_code == 200
+
+
 def test_dossier_refuses_a_date_too_early_to_convert(client, reviewer, make_article):
     article = make_article(reviewer=reviewer)
     client.force_login(reviewer)
