@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import cache
+from django.forms.widgets import ChoiceWidget
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +57,27 @@ def test_form_page_renders_every_question_with_a_label(client, questionnaire):
         assert f'name="q_{question.key}"' in html
     assert "no-store" in response["Cache-Control"]
     assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_option_inputs_are_exactly_what_django_renders(questionnaire, intake_data):
+    # The form writes each option's <input> itself (screening/templatetags/intake_form.py),
+    # with the chosen ones checked after an error.
+    from screening import fallback
+    from screening.templatetags.intake_form import option_input
+    from screening.views import bound_form
+
+    data = intake_data(q_tried=["exercise", "pharmacy_painkillers"], q_bladder_bowel="yes")
+    form = bound_form(fallback.active_questionnaire(), data)
+    options = [
+        option
+        for field in form
+        if isinstance(field.field.widget, ChoiceWidget)  # the questions _choices.html shows
+        for option in field
+    ]
+    assert len(options) > 100
+    assert any("checked" in option.tag() for option in options)
+    for option in options:
+        assert option_input(option) == option.tag()
 
 
 def test_form_page_query_count_is_fixed(client, questionnaire, django_assert_max_num_queries):
