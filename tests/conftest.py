@@ -188,7 +188,10 @@ def review_everything(article, reviewer):
 
 @pytest.fixture
 def make_article(make_user, make_study, make_reviewer):
-    """Create an article through the real workflow; `citations=N` writes N cited claims."""
+    """Create an article through the real workflow; `citations=N` writes N cited claims.
+
+    Articles made in one test share one author and one reviewer unless given others."""
+    staff = {}
 
     def make(
         slug=None,
@@ -207,7 +210,10 @@ def make_article(make_user, make_study, make_reviewer):
         """`status` is how far through the workflow to take it: draft, in_review,
         approved or published (the default)."""
         approval = approval or {}
-        author = author or make_user(groups=["Authors"])
+        if author is None:
+            if "author" not in staff:
+                staff["author"] = make_user(groups=["Authors"])
+            author = staff["author"]
         if body is None:
             studies = [make_study() for _ in range(citations)]
             body = "\n\n".join(
@@ -225,7 +231,10 @@ def make_article(make_user, make_study, make_reviewer):
         if status in ("in_review", "approved", "published"):
             workflow.submit_for_review(article, by=author)
         if status in ("approved", "published"):
-            reviewer = reviewer or make_reviewer()
+            if reviewer is None:
+                if "reviewer" not in staff:
+                    staff["reviewer"] = make_reviewer()
+                reviewer = staff["reviewer"]
             article.refresh_from_db()
             review_everything(article, reviewer)
             workflow.approve(article, by=reviewer, **approval)
