@@ -8,9 +8,9 @@ come from damaged requests or probes. Stored, they show as `Utf��Test` to st
 - `find_unsafe_characters(text)`: a message for people, or None when the text is fine.
 - `reject_unsafe_characters`: the same as a form/model validator (code "unsafe_characters").
 - `UnsafeQueryStringMiddleware`: answers 400 with a clear page for a query string carrying
-  such characters, or a value longer than any search or filter needs, for every URL. Form
-  bodies are left to their forms, which show the error beside the field and keep everything
-  else typed.
+  such characters, or a search longer than the database can take, for every URL. Form bodies
+  are left to their forms, which show the error beside the field and keep everything else
+  typed.
 """
 
 import unicodedata
@@ -22,10 +22,13 @@ from django.utils.translation import gettext as _
 # Line breaks and tabs are ordinary in typed text; other C0/C1 controls are not.
 _ALLOWED_CONTROLS = frozenset("\n\r\t")
 
-# Searches, filters and return addresses fit in far less (the public search shortens what it is
-# given to 200 characters, with a message). SQLite refuses a LIKE pattern over 50,000 bytes with
-# an error, a 500 from an admin search: 10,000 characters are at most 40,000 bytes in UTF-8.
-MAX_QUERY_VALUE_LENGTH = 10_000
+# The parameters that become LIKE patterns: the admin's search box and its autocomplete. SQLite
+# refuses a pattern over 50,000 bytes with an error (a 500); 10,000 characters are at most 40,000
+# bytes in UTF-8. Other long values stay allowed: the admin copies a list's whole address, search
+# included and percent-encoded, into `_changelist_filters` on its links, as `next` carries the
+# address a sign-in returns to; and the public search shortens its query itself, with a message.
+SEARCH_PARAMETERS = frozenset({"q", "term"})
+MAX_SEARCH_LENGTH = 10_000
 
 
 def find_unsafe_characters(text: str) -> str | None:
@@ -53,7 +56,8 @@ def reject_unsafe_characters(value) -> None:
 
 
 class UnsafeQueryStringMiddleware:
-    """Refuse (400) a query string whose names or values hold characters text never needs."""
+    """Refuse (400) a query string whose names or values hold characters text never needs, or
+    whose search is longer than the database can take."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -61,7 +65,7 @@ class UnsafeQueryStringMiddleware:
     def __call__(self, request):
         for name, values in request.GET.lists():
             for text in (name, *values):
-                if problem := find_unsafe_characters(text) or _too_long(text):
+                if problem := find_unsafe_characters(text) or _search_too_long(name, text):
                     return render(
                         request,
                         "400.html",
@@ -74,10 +78,10 @@ class UnsafeQueryStringMiddleware:
         return self.get_response(request)
 
 
-def _too_long(text: str) -> str | None:
-    if len(text) > MAX_QUERY_VALUE_LENGTH:
+def _search_too_long(name: str, text: str) -> str | None:
+    if name in SEARCH_PARAMETERS and len(text) > MAX_SEARCH_LENGTH:
         return _(
-            "It is %(length)s characters long; searches and filters take at most %(limit)s. "
-            "Shorten it and try again."
-        ) % {"length": f"{len(text):,}", "limit": f"{MAX_QUERY_VALUE_LENGTH:,}"}
+            "The search is %(length)s characters long; a search takes at most %(limit)s. "
+            "Search for fewer words."
+        ) % {"length": f"{len(text):,}", "limit": f"{MAX_SEARCH_LENGTH:,}"}
     return None

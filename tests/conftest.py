@@ -426,7 +426,8 @@ class BrowserSession:
     one process.
 
     It starts for the first browser test and stops when the next test is not a browser test
-    (`pytest_runtest_teardown` below): a launch costs about as much as a browser test, but while
+    (`pytest_runtest_teardown` below), when a test leaves it in a state it cannot be handed on
+    in, and when the session ends: a launch costs about as much as a browser test, but while
     Playwright runs, its event loop counts as running, so no other test may run under it.
     `--dist worksteal` hands each worker consecutive tests, so a worker usually starts it once.
     A new tab starts a renderer process, several times what loading a page costs; the tab is
@@ -460,21 +461,30 @@ class BrowserSession:
         self._playwright = sync_playwright().start()
         for alias, connection in outer.items():
             connections[alias] = connection
-        self.browser = self._playwright.chromium.launch(
-            executable_path=str(binary), args=CHROMIUM_ARGS
-        )
-        self.context = self.browser.new_context()
+        try:
+            self.browser = self._playwright.chromium.launch(
+                executable_path=str(binary), args=CHROMIUM_ARGS
+            )
+            self.context = self.browser.new_context()
+            self.new_tab()
+        except BaseException:
+            self.stop()
+            raise
+        return self.browser
+
+    def new_tab(self):
+        """Open the shared tab (again, if a test closed it)."""
         self.tab = self.context.new_page()
         # The DevTools protocol clears what a context keeps between pages: cache and storage.
         self.devtools = self.context.new_cdp_session(self.tab)
-        return self.browser
 
     def stop(self):
         """Close Chromium and Playwright's event loop, if they run."""
         if self._playwright is None:
             return
         try:
-            self.browser.close()
+            if self.browser is not None:
+                self.browser.close()
         finally:
             self._playwright.stop()
             self._playwright = None
@@ -485,11 +495,21 @@ class BrowserSession:
 BROWSER = BrowserSession()
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """Stop Chromium after the last of a run of browser tests (after the test's fixtures)."""
-    if nextitem is None or "chromium" not in getattr(nextitem, "fixturenames", ()):
-        BROWSER.stop()
+    """Stop Chromium after the last of a run of browser tests, once the test's fixtures are
+    torn down (even when that failed)."""
+    try:
+        return (yield)
+    finally:
+        if nextitem is None or "chromium" not in getattr(nextitem, "fixturenames", ()):
+            BROWSER.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    """Stop Chromium before the test databases go, also when `-x` ended the run early."""
+    BROWSER.stop()
 
 
 @pytest.fixture
@@ -513,6 +533,8 @@ def browser_page(chromium, live_server):
 
     The first page is the shared tab; more open in new tabs, closed when the test ends. All
     share one visitor's cookies, so a test signs in one user."""
+    if BROWSER.tab.is_closed():
+        BROWSER.new_tab()
     context, tab, devtools = BROWSER.context, BROWSER.tab, BROWSER.devtools
     context.clear_cookies()
     # Public pages may be cached for a minute: an earlier test's copy must not be shown.
@@ -532,24 +554,27 @@ def browser_page(chromium, live_server):
         opened.append(page)
         page.set_viewport_size({"width": width, "height": height})
         page.set_default_timeout(15_000)
-        if not javascript:
-            # What Playwright's `java_script_enabled=False` sends, for this tab alone.
-            devtools_of(page).send("Emulation.setScriptExecutionDisabled", {"value": True})
+        # What Playwright's `java_script_enabled` sends, for this tab alone; said every time,
+        # so that the shared tab never keeps an earlier test's choice.
+        page_devtools = devtools if page is tab else context.new_cdp_session(page)
+        page_devtools.send("Emulation.setScriptExecutionDisabled", {"value": not javascript})
         page.base_url = live_server.url
         return page
 
-    def devtools_of(page):
-        return devtools if page is tab else context.new_cdp_session(page)
-
     yield open_page
-    for page in opened[1:]:
-        page.close()
-    # Leave the site before the test's database is emptied, and forget this tab's session
-    # storage with it (a new page in the same tab would otherwise find it).
-    if tab.url.startswith(live_server.url):
-        tab.evaluate("sessionStorage.clear()")
-    tab.goto("about:blank")
-    devtools.send("Emulation.setScriptExecutionDisabled", {"value": False})
+    try:
+        for page in opened[1:]:
+            page.close()
+        # Leave the site before the test's database is emptied, and forget this tab's session
+        # storage with it (a new page in the same tab would otherwise find it).
+        if tab.url.startswith(live_server.url):
+            tab.evaluate("sessionStorage.clear()")
+        tab.goto("about:blank")
+        devtools.send("Emulation.setScriptExecutionDisabled", {"value": False})
+    except Exception:
+        # A tab that cannot be handed on is not: the next browser test gets a new Chromium.
+        BROWSER.stop()
+        raise
 
 
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"

@@ -48,10 +48,22 @@ def test_an_overlong_admin_search_is_a_clear_400_not_a_database_error(client, cl
     url = reverse("admin:screening_intakesubmission_changelist")
     response = client.get(url, {"q": "x" * 60_000})
     assert response.status_code == 400
-    assert "60,000 characters long" in text(response)
+    assert "The search is 60,000 characters long" in text(response)
     assert "at most 10,000" in text(response)
-    # The longest accepted term, in the widest characters and ones the search escapes.
+    # The longest accepted search, in the widest characters and ones the search escapes.
     assert client.get(url, {"q": "🙂%" * 5_000}).status_code == 200
+
+
+def test_links_that_carry_a_long_search_still_open(client, admin_user):
+    # The admin copies the list's address, search included and encoded, into its links.
+    client.force_login(admin_user)
+    search = "é" * 10_000
+    listing = client.get(reverse("admin:articles_study_changelist"), {"q": search})
+    assert listing.status_code == 200
+    add = reverse("admin:articles_study_add")
+    filters = urlencode({"q": search})
+    assert len(filters) > 50_000
+    assert client.get(add, {"_changelist_filters": filters}).status_code == 200
 
 
 def test_dossier_refuses_a_date_too_early_to_convert(client, reviewer, make_article):
