@@ -2,7 +2,7 @@
 article list and the review screen, and the author tools' scripts (slug from the title,
 study-key suggestions while typing a marker).
 
-Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
+Drives Debian's Chromium headless shell through Playwright; skipped when it is absent.
 """
 
 import pytest

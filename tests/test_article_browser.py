@@ -2,7 +2,7 @@
 least 24 x 24 px that do not spread the lines, references that link back, the table of
 contents, and no axe-core violations.
 
-Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
+Drives Debian's Chromium headless shell through Playwright; skipped when it is absent.
 """
 
 import pytest

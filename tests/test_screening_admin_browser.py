@@ -1,7 +1,7 @@
 """The intake queue and submission pages in a real browser: clinical order, overdue marks, a
 phone-sized screen, and axe-core's accessibility checks.
 
-Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
+Drives Debian's Chromium headless shell through Playwright; skipped when it is absent.
 """
 
 from datetime import timedelta

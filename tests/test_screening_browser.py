@@ -1,6 +1,6 @@
 """The intake form in a real browser: conditional questions, error focus, small screens.
 
-Drives Debian's Chromium (/usr/bin/chromium) through Playwright; skipped when it is absent.
+Drives Debian's Chromium headless shell through Playwright; skipped when it is absent.
 """
 
 import pytest
