@@ -59,6 +59,11 @@ def pytest_collection_finish(session):
     gc.set_threshold(20_000, 20, 100)
 
 
+def uses(item, fixture: str) -> bool:
+    """Whether the test item (or None, after the last test) takes the fixture."""
+    return fixture in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(items):
     """Mark browser, private-server and property tests `slow`, so that
     `uv run pytest -m "not slow"` gives a quick loop (the README's command runs them all).
@@ -72,13 +77,9 @@ def pytest_collection_modifyitems(items):
       Chromium once and runs them while the other works on plain tests.
     """
     for item in items:
-        fixtures = set(getattr(item, "fixturenames", ()))
         is_property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
-        if SLOW_FIXTURES & fixtures or is_property_test:
+        if any(uses(item, fixture) for fixture in SLOW_FIXTURES) or is_property_test:
             item.add_marker(pytest.mark.slow)
-
-    def uses(item, fixture):
-        return fixture in getattr(item, "fixturenames", ())
 
     private = [item for item in items if uses(item, "private_postgres")]
     browser = [item for item in items if uses(item, "chromium") and item not in private]
@@ -502,7 +503,7 @@ def pytest_runtest_teardown(item, nextitem):
     try:
         return (yield)
     finally:
-        if nextitem is None or "chromium" not in getattr(nextitem, "fixturenames", ()):
+        if not uses(nextitem, "chromium"):
             BROWSER.stop()
 
 
@@ -513,7 +514,7 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture
-def chromium(settings, request):
+def chromium(settings):
     """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
 
     Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`. Most
@@ -554,10 +555,11 @@ def browser_page(chromium, live_server):
         opened.append(page)
         page.set_viewport_size({"width": width, "height": height})
         page.set_default_timeout(15_000)
-        # What Playwright's `java_script_enabled` sends, for this tab alone; said every time,
-        # so that the shared tab never keeps an earlier test's choice.
-        page_devtools = devtools if page is tab else context.new_cdp_session(page)
-        page_devtools.send("Emulation.setScriptExecutionDisabled", {"value": not javascript})
+        # What Playwright's `java_script_enabled` sends, for this tab alone. Said every time on
+        # the shared tab, so that it never keeps an earlier test's choice; a new tab starts on.
+        if page is tab or not javascript:
+            page_devtools = devtools if page is tab else context.new_cdp_session(page)
+            page_devtools.send("Emulation.setScriptExecutionDisabled", {"value": not javascript})
         page.base_url = live_server.url
         return page
 
@@ -570,7 +572,6 @@ def browser_page(chromium, live_server):
         if tab.url.startswith(live_server.url):
             tab.evaluate("sessionStorage.clear()")
         tab.goto("about:blank")
-        devtools.send("Emulation.setScriptExecutionDisabled", {"value": False})
     except Exception:
         # A tab that cannot be handed on is not: the next browser test gets a new Chromium.
         BROWSER.stop()
