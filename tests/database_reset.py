@@ -32,13 +32,40 @@ _restored: set[str] = set()
 
 
 def _remembered_sql_flush(style, connection, reset_sequences=True, allow_cascade=False):
-    """Django's flush SQL for this database, worked out on the first flush only."""
+    """Django's flush SQL for this database, worked out on the first flush only; on
+    PostgreSQL, `DELETE`s where they do the same job (see `_postgresql_deletes`)."""
     key = (connection.alias, connection.settings_dict["NAME"], reset_sequences, allow_cascade)
     if key not in _flush_sql:
-        _flush_sql[key] = _django_sql_flush(
+        deletes = _postgresql_deletes(connection) if not reset_sequences else None
+        _flush_sql[key] = deletes or _django_sql_flush(
             style, connection, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
     return _flush_sql[key]
+
+
+def _postgresql_deletes(connection) -> list[str] | None:
+    """A `DELETE` of every table in one transaction, instead of PostgreSQL's `TRUNCATE`.
+
+    `TRUNCATE` gives every table a new file on disk: some 0.2 s of the server's time for the
+    40-odd tables here, after each transactional test. Deleting the few rows a test leaves takes
+    about 10 ms. Django's foreign keys are checked at commit (DEFERRABLE INITIALLY DEFERRED), so
+    the order does not matter; if any key is not, Django's own flush SQL is used. Neither resets
+    the sequences (Django asks for that only with `reset_sequences`, handled by its SQL).
+    """
+    if connection.vendor != "postgresql":
+        return None
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
+            "AND NOT (condeferrable AND condeferred) AND conrelid::regclass::text = ANY(%s)",
+            [[connection.ops.quote_name(table) for table in tables] + tables],
+        )
+        (immediate_keys,) = cursor.fetchone()
+    if immediate_keys:
+        return None
+    # Table names from the database itself, quoted.
+    return [f"DELETE FROM {connection.ops.quote_name(table)};" for table in tables]  # noqa: S608
 
 
 def _rows_by_model(alias: str, data: str):
