@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -105,16 +106,17 @@ class WorkflowRefused(Exception):
 def log_step(obj, by, message, at=None):
     """Record a workflow step in the admin's own history (LogEntry) of `obj`, at `at` if given.
 
-    Article steps, patient-answer steps and review flags share it."""
-    entry = LogEntry.objects.log_actions(
+    Article steps, patient-answer steps and review flags share it. Written as
+    `LogEntry.objects.log_actions` writes it, with the time in the same INSERT."""
+    LogEntry.objects.create(
         user_id=by.pk,
-        queryset=[obj],
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
         action_flag=CHANGE,
         change_message=message,
-        single_object=True,
+        action_time=at or timezone.now(),
     )
-    if at is not None:
-        LogEntry.objects.filter(pk=entry.pk).update(action_time=at)
 
 
 def _locked(article):

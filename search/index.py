@@ -39,12 +39,21 @@ def update(source, item):
     if document is None:
         remove(source, item)
         return
-    entry, _created = SearchEntry.objects.update_or_create(
-        kind=source.kind, object_id=item.pk, defaults=_fields(document)
+    fields = _fields(document)
+    # One upsert (INSERT … ON CONFLICT DO UPDATE) instead of a read, a write and two
+    # savepoints: every study saved and every publication passes here.
+    SearchEntry.objects.bulk_create(
+        [SearchEntry(kind=source.kind, object_id=item.pk, **fields)],
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=[*fields, "updated_at"],
     )
     if connection.vendor == "postgresql":
-        SearchEntry.objects.filter(pk=entry.pk).update(search_vector=_vector())
-    # On SQLite the FTS5 triggers have already followed the row.
+        SearchEntry.objects.filter(kind=source.kind, object_id=item.pk).update(
+            search_vector=_vector()
+        )
+    # On SQLite the FTS5 triggers have already followed the row (SQLite fires the update
+    # trigger for the DO UPDATE of an upsert).
 
 
 def remove(source, item):
