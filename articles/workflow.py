@@ -791,7 +791,7 @@ class Publish(Step):
         article.draft = None
         article.status = Status.PUBLISHED
         article.first_published_at = article.first_published_at or now
-        article.reviewer = revision.approved_by
+        article.reviewer_id = revision.approved_by_id
         article.last_reviewed_on = timezone.localdate(revision.approved_at)
         article.next_review_due_on = revision.next_review_due_on
         return f"Published revision {revision.number}."
