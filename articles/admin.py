@@ -172,14 +172,19 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
             request.study_change_message = (messages.INFO, _("Nothing had changed."))
         elif request.user.has_perm("articles.verify_study"):
             accepted = study_changes.accept_change(proposal, by=request.user)
-            flagged = obj.review_flags.filter(raised_at=accepted.decided_at).count()
+            flagged = obj.review_flags.filter(raised_at=accepted.decided_at)
             request.study_change_message = (
                 messages.SUCCESS,
                 _(
-                    "Your change to %(key)s is recorded and applied. %(count)s live article(s) "
-                    "citing it are now due for review; their reviewers are being emailed."
+                    "Your change to %(key)s is recorded and applied. %(articles)s live "
+                    "article(s) and %(answers)s patient answer(s) citing it are now due for "
+                    "review; their reviewers are being emailed."
                 )
-                % {"key": obj.key, "count": flagged},
+                % {
+                    "key": obj.key,
+                    "articles": flagged.filter(answer__isnull=True).count(),
+                    "answers": flagged.filter(answer__isnull=False).count(),
+                },
             )
         else:
             request.study_change_message = (
@@ -636,14 +641,25 @@ class StudyChangeAdmin(admin.ModelAdmin):
 
 @admin.register(ReviewFlag)
 class ReviewFlagAdmin(admin.ModelAdmin):
-    """Why live articles are due for review now, and whether their reviewer was emailed."""
+    """Why live articles (or patient answers under them) are due for review now, and whether
+    their reviewer was emailed."""
 
-    list_display = ["article", "study", "reason", "raised_at", "raised_by", "notified_at", "open"]
+    list_display = [
+        "article",
+        "answer",
+        "study",
+        "reason",
+        "raised_at",
+        "raised_by",
+        "notified_at",
+        "open",
+    ]
     list_filter = ["reason"]
-    list_select_related = ["article__live_revision", "study", "raised_by"]
+    list_select_related = ["article__live_revision", "answer", "study", "raised_by"]
     search_fields = ["article__slug", "study__key"]
     fields = readonly_fields = (
         "article",
+        "answer",
         "study",
         "reason",
         "detail",

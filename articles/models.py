@@ -381,7 +381,9 @@ class ArticleQuerySet(models.QuerySet):
         """Published articles flagged for review since their live text was approved, e.g.
         because a study they cite was changed or retracted."""
         flags = ReviewFlag.objects.filter(
-            article=OuterRef("pk"), raised_at__gt=OuterRef("live_revision__approved_at")
+            article=OuterRef("pk"),
+            answer__isnull=True,
+            raised_at__gt=OuterRef("live_revision__approved_at"),
         )
         return self.published().filter(Exists(flags))
 
@@ -927,11 +929,24 @@ class ReviewFlagReason(models.TextChoices):
 
 
 class ReviewFlag(models.Model):
-    """A reason a published article must be reviewed again now. It is open while the live
-    revision was approved before the flag was raised; publishing a newly approved revision
-    resolves it."""
+    """A reason a published article, or a patient answer published under it, must be reviewed
+    again now.
+
+    An article's flag is open while the live revision was approved before the flag was raised;
+    publishing a newly approved revision resolves it. A flag on an answer (`answer` set) is
+    open while that answer is live; publishing a newly approved answer to the question, or
+    withdrawing it, resolves it. Only the article's own flags make the article due for review.
+    """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_flags")
+    answer = models.ForeignKey(
+        "questions.PublicAnswer",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="review_flags",
+        help_text=_("Set when the flag is about a patient answer published under the article."),
+    )
     study = models.ForeignKey(
         Study, on_delete=models.CASCADE, null=True, blank=True, related_name="review_flags"
     )
@@ -949,9 +964,12 @@ class ReviewFlag(models.Model):
         ordering = ["-raised_at"]
 
     def __str__(self):
-        return f"{self.article.slug}: {self.get_reason_display()}"
+        about = f" (answer #{self.answer_id})" if self.answer_id else ""
+        return f"{self.article.slug}{about}: {self.get_reason_display()}"
 
     def is_open(self):
+        if self.answer_id is not None:
+            return self.answer.is_live()
         live = self.article.live_revision
         return live is not None and (live.approved_at is None or live.approved_at < self.raised_at)
 

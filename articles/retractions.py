@@ -62,6 +62,7 @@ class RetractionReport:
     already_known: int = 0
     retracted: list[str] = field(default_factory=list)
     flagged_articles: int = 0
+    flagged_answers: int = 0
     errors: list[str] = field(default_factory=list)
     dry_run: bool = False
 
@@ -71,7 +72,8 @@ class RetractionReport:
             f"{self.rows} row(s) read, {self.matched} about studies in the library: "
             f"{self.recorded} notice(s) {verb}, {self.already_known} already known; "
             f"{len(self.retracted)} study(ies) newly retracted; "
-            f"{self.flagged_articles} live article(s) flagged for review; "
+            f"{self.flagged_articles} live article(s) and {self.flagged_answers} patient "
+            "answer(s) flagged for review; "
             f"{len(self.errors)} error(s)."
         )
 
@@ -212,5 +214,6 @@ def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
             )
             if study.is_retracted and not was_retracted:
                 report.retracted.append(study.key)
-            report.flagged_articles += len(flags)
+            report.flagged_articles += sum(1 for flag in flags if flag.answer_id is None)
+            report.flagged_answers += sum(1 for flag in flags if flag.answer_id is not None)
     return report

@@ -4,7 +4,8 @@ Once a submitted revision cites a study, what patients read about it (its refere
 finding, size, sham arm, stated GRADE rating, retraction) changes only through a medical
 reviewer. An edit becomes a `StudyChange` waiting for a reviewer; accepting it applies it to
 the library, records who and when, and flags every live article citing the study "review due
-now", emailing its reviewer through the task worker.
+now", emailing its reviewer through the task worker; a live patient answer citing the study
+gets a flag of its own, and its approver the email.
 
 Live article pages are not rewritten by an accepted change either: they render each study as
 it was when the live revision was submitted (`Citation.study_as_reviewed`), except that a
@@ -31,6 +32,7 @@ from clinic.page_cache import content_changed
 
 from .models import (
     Article,
+    Citation,
     NoticeNature,
     ReviewFlag,
     ReviewFlagReason,
@@ -236,13 +238,15 @@ def record_notice(
 
 
 def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
-    """Mark every live article whose live revision cites `study` as "review due now", and
-    queue an email to each article's reviewer. Returns the new ReviewFlags.
+    """Mark every live article whose live revision cites `study` as "review due now", flag
+    every live patient answer citing it, and queue an email for each flag. Returns the new
+    ReviewFlags, the articles' first.
 
     `reason` is a ReviewFlagReason value; any other text is kept as the detail of an
     "other" flag. The article's next review date moves to today (the review-due filters and
     `review_reminders` list it), and the flag stays open until a revision approved after it
-    is published.
+    is published. An answer's flag leaves the article's dates alone: it stays open while the
+    answer is live, until a newly approved answer replaces it or it is withdrawn.
     """
     now = now or timezone.now()
     if reason not in ReviewFlagReason.values:
@@ -257,16 +261,27 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
             .select_for_update(of=("self",))
             .order_by("pk")
         )
+        # Answers live in the questions app, which builds on this one: reach them by the key.
+        answers_model = ReviewFlag._meta.get_field("answer").related_model
+        answers = list(
+            answers_model.objects.live()
+            .filter(pk__in=Citation.objects.filter(study=study).values("claim__answer"))
+            .select_related("question__article")
+            .order_by("pk")
+        )
+        about = [(article, None) for article in articles]
+        about += [(answer.question.article, answer) for answer in answers]
         flags = ReviewFlag.objects.bulk_create(
             ReviewFlag(
                 article=article,
+                answer=answer,
                 study=study,
                 reason=reason,
                 detail=detail,
                 raised_by=by,
                 raised_at=now,
             )
-            for article in articles
+            for article, answer in about
         )
         Article.objects.filter(
             pk__in=[article.pk for article in articles], next_review_due_on__gt=today
@@ -284,9 +299,12 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
 
 
 def _log(flag, by):
-    """The flag in the article's admin history, beside the workflow steps."""
-    message = f"Review due now: {flag.get_reason_display().lower()} ({flag.study.key}). "
-    log_step(flag.article, by, (message + flag.detail).strip(), flag.raised_at)
+    """The flag in the history of the article, or of the question whose answer it is about,
+    beside the workflow steps."""
+    about = f"answer #{flag.answer_id}, " if flag.answer_id else ""
+    message = f"Review due now: {flag.get_reason_display().lower()} ({about}{flag.study.key}). "
+    subject = flag.answer.question if flag.answer_id else flag.article
+    log_step(subject, by, (message + flag.detail).strip(), flag.raised_at)
 
 
 def queue_notification(flag):
@@ -303,8 +321,11 @@ def queue_notification(flag):
 
 
 def compose(flag):
+    """The reviewer's email about a flag: subject and plain-text body."""
     article = flag.article
     title = article.live_revision.title if article.live_revision else article.slug
+    if flag.answer_id is not None:
+        return _compose_for_answer(flag, title)
     link = settings.SITE_URL + reverse("admin:articles_article_review", args=[article.pk])
     subject = f"Review due now: “{title}”"
     body = "\n".join(
@@ -327,19 +348,55 @@ def compose(flag):
     return subject, body
 
 
+def _compose_for_answer(flag, title):
+    answer = flag.answer
+    link = settings.SITE_URL + reverse("admin:questions_publicanswer_review", args=[answer.pk])
+    subject = f"Review due now: an answer under “{title}”"
+    body = "\n".join(
+        [
+            f"A study cited in the answer to a patient's question under “{title}”, "
+            "which you approved, needs your attention.",
+            f"{flag.get_reason_display()}: {flag.detail}".strip(),
+            "",
+            "Patients keep seeing the answer as you approved it"
+            + (
+                ", with the study marked as retracted in its references."
+                if flag.reason == ReviewFlagReason.STUDY_RETRACTED
+                else "."
+            ),
+            "Please review it again now: write a new answer to the question and have it "
+            "approved and published (it replaces this one), or withdraw this answer.",
+            "",
+            f"Open it in the admin (sign-in needed): {link}",
+        ]
+    )
+    return subject, body
+
+
+def _recipient(flag):
+    """Who reviewed what the flag is about: the answer's approver, else the article's
+    reviewer."""
+    if flag.answer_id is not None and flag.answer.approved_by is not None:
+        return flag.answer.approved_by
+    return flag.article.reviewer
+
+
 @task()
 def notify_review_due(flag_id: int, attempt: int = 1) -> str:
-    """Email the article's reviewer that a flag was raised; once per flag."""
+    """Email the reviewer of the flagged article (or answer) that a flag was raised; once
+    per flag."""
     flag = (
-        ReviewFlag.objects.select_related("article__live_revision", "article__reviewer", "study")
+        ReviewFlag.objects.select_related(
+            "article__live_revision", "article__reviewer", "study", "answer__approved_by"
+        )
         .filter(pk=flag_id)
         .first()
     )
     if flag is None:
         return "gone"
-    reviewer = flag.article.reviewer
+    reviewer = _recipient(flag)
     if reviewer is None or not reviewer.email:
-        logger.warning("Review flag #%s: the article has no reviewer with an email.", flag_id)
+        logger.warning("Review flag #%s: no reviewer with an email to tell.", flag_id)
         return "no recipient"
     # Claim the flag first, so a re-queued task never sends the same email twice.
     claimed_at = timezone.now()

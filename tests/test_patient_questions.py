@@ -18,7 +18,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from articles import workflow
-from articles.models import Citation, Claim, Verdict
+from articles.models import Article, Citation, Claim, Study, Verdict
+from articles.study_changes import flag_articles_citing, notify_review_due, record_notice
 from questions import answering
 from questions.emergency import emergency_terms
 from questions.models import PatientQuestion, PublicAnswer, QuestionStatus, published_answers
@@ -420,6 +421,43 @@ def test_changing_the_redaction_after_approval_needs_a_new_review(
     with pytest.raises(answering.AnswerRefused) as refused:
         answering.publish_answer(answer, by=reviewer)
     assert "redaction_changed" in refused.value.codes
+
+
+def test_a_retracted_study_flags_the_live_answer_citing_it_and_emails_its_approver(
+    client, published, article, reviewer, make_reviewer
+):
+    article_due = refresh(article).next_review_due_on
+    study = Study.objects.get(key="longterm")
+    verifier = make_reviewer("drverifier")
+    _notice, flags = record_notice(
+        study, nature="retraction", source="crossref", source_id="10.1/notice", by=verifier
+    )
+    (flag,) = flags
+    assert (flag.article, flag.answer, flag.study) == (article, published, study)
+    assert flag.reason == "study_retracted" and flag.is_open()
+    # The article's own text does not cite the study: it is not due for review because of it.
+    assert refresh(article).next_review_due_on == article_due
+    assert not Article.objects.review_due_now().exists()
+
+    assert notify_review_due.call(flag.pk) == "sent"
+    [email] = mail.outbox
+    assert email.to == [reviewer.email]
+    assert "an answer under" in email.subject and "longterm" in email.body
+    assert f"/admin/questions/publicanswer/{published.pk}/review/" in email.body
+
+    client.force_login(verifier)
+    flags_page = client.get(reverse("admin:articles_reviewflag_changelist")).content.decode()
+    assert f"Answer to question #{published.question_id}" in flags_page
+
+    answering.withdraw_answer(published, by=reviewer)
+    flag.refresh_from_db()
+    assert not flag.is_open()
+
+
+def test_a_withdrawn_answer_is_not_flagged(published, reviewer):
+    answering.withdraw_answer(published, by=reviewer)
+    flags = flag_articles_citing(Study.objects.get(key="longterm"), reason="study_changed")
+    assert flags == []
 
 
 def test_withdrawn_answer_leaves_the_page_and_the_search_queryset(client, published, reviewer):

@@ -62,7 +62,7 @@ def test_retraction_marks_the_study_flags_the_article_and_patients_see_a_notice(
     assert notice_text(client, live) is None
     out, err = run()
     assert "6 row(s) read, 4 about studies in the library: 3 notice(s) recorded" in out
-    assert "1 study(ies) newly retracted; 2 live article(s) flagged" in out
+    assert "1 study(ies) newly retracted; 2 live article(s) and 0 patient answer(s) flagged" in out
     assert "line 6: unknown RetractionNature “Withdrawn for reasons”" in err
 
     trial.refresh_from_db()
