@@ -131,6 +131,20 @@ def test_an_accepted_study_change_shows_in_the_library(
     assert "Corrected title" in text(client, study.get_absolute_url())
 
 
+def test_saving_a_study_starts_one_new_generation(
+    make_study, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Its search entry is written without a signal of its own, so the cache is cleared once:
+    # at the save and again at the commit (see content_changed), not twice over.
+    study = make_study()
+    bumps = []
+    monkeypatch.setattr(page_cache, "new_generation", lambda: bumps.append("bump"))
+    with django_capture_on_commit_callbacks(execute=True):
+        study.title = "A retitled trial"
+        study.save()
+    assert bumps == ["bump", "bump"]
+
+
 def test_a_retraction_notice_shows_on_the_article(client, make_article, make_study, reviewer):
     study = make_study("hartwell2011")
     article = make_article(body="Needling helped necks [@hartwell2011].", reviewer=reviewer)
