@@ -175,15 +175,13 @@ class StudyAdmin(StudyToolsMixin, admin.ModelAdmin):
             flagged = obj.review_flags.filter(raised_at=accepted.decided_at)
             request.study_change_message = (
                 messages.SUCCESS,
-                _(
-                    "Your change to %(key)s is recorded and applied. %(articles)s live "
-                    "article(s) and %(answers)s patient answer(s) citing it are now due for "
-                    "review; their reviewers are being emailed."
-                )
+                _("Your change to %(key)s is recorded and applied. %(flagged)s")
                 % {
                     "key": obj.key,
-                    "articles": flagged.filter(answer__isnull=True).count(),
-                    "answers": flagged.filter(answer__isnull=False).count(),
+                    "flagged": study_changes.flagged_message(
+                        articles=flagged.filter(answer__isnull=True).count(),
+                        answers=flagged.filter(answer__isnull=False).count(),
+                    ),
                 },
             )
         else:
@@ -639,6 +637,36 @@ class StudyChangeAdmin(admin.ModelAdmin):
         self._decide(request, queryset, study_changes.reject_change, "Rejected")
 
 
+class StillOpenFilter(admin.SimpleListFilter):
+    """Flags still waiting for a review (see `ReviewFlagQuerySet.with_open`)."""
+
+    title = _("still open")
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(still_open=self.value() == "yes")
+        return queryset
+
+
+class FlagSubjectFilter(admin.SimpleListFilter):
+    """Flags about an article's own text, or about a patient answer under it."""
+
+    title = _("about")
+    parameter_name = "about"
+
+    def lookups(self, request, model_admin):
+        return [("article", _("The article's text")), ("answer", _("A patient answer"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("article", "answer"):
+            return queryset.filter(answer__isnull=self.value() == "article")
+        return queryset
+
+
 @admin.register(ReviewFlag)
 class ReviewFlagAdmin(admin.ModelAdmin):
     """Why live articles (or patient answers under them) are due for review now, and whether
@@ -654,7 +682,7 @@ class ReviewFlagAdmin(admin.ModelAdmin):
         "notified_at",
         "open",
     ]
-    list_filter = ["reason"]
+    list_filter = ["reason", StillOpenFilter, FlagSubjectFilter]
     list_select_related = ["article__live_revision", "answer", "study", "raised_by"]
     search_fields = ["article__slug", "study__key"]
     fields = readonly_fields = (
@@ -677,6 +705,9 @@ class ReviewFlagAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("still open"), boolean=True)
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_open()
+
+    @admin.display(description=_("still open"), boolean=True, ordering="still_open")
     def open(self, flag):
-        return flag.is_open()
+        return flag.still_open

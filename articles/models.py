@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -928,14 +928,46 @@ class ReviewFlagReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class ReviewFlagQuerySet(models.QuerySet):
+    def with_open(self):
+        """Annotate `still_open`, the one definition of an open flag.
+
+        An article's flag is open while its live revision was approved before the flag was
+        raised. A flag on an answer is open while the question's published, not withdrawn
+        answer was approved before it (whether or not the article is live now: the answer
+        comes back with it).
+        """
+        answers = self.model._meta.get_field("answer").related_model
+        answer_approved_before = answers.objects.filter(
+            question=OuterRef("answer__question"),
+            published_at__isnull=False,
+            retired_at__isnull=True,
+            approved_at__lt=OuterRef("raised_at"),
+        )
+        revision_approved_before = Q(article__live_revision__approved_at__isnull=True) | Q(
+            article__live_revision__approved_at__lt=F("raised_at")
+        )
+        return self.annotate(
+            still_open=Case(
+                When(answer__isnull=False, then=Exists(answer_approved_before)),
+                When(
+                    Q(article__live_revision__isnull=False) & revision_approved_before,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+
 class ReviewFlag(models.Model):
     """A reason a published article, or a patient answer published under it, must be reviewed
     again now.
 
-    An article's flag is open while the live revision was approved before the flag was raised;
-    publishing a newly approved revision resolves it. A flag on an answer (`answer` set) is
-    open while that answer is live; publishing a newly approved answer to the question, or
-    withdrawing it, resolves it. Only the article's own flags make the article due for review.
+    Publishing a revision approved after the flag resolves an article's flag; publishing an
+    answer to the question approved after it, or withdrawing the answer, resolves a flag on an
+    answer (`answer` set). See `ReviewFlagQuerySet.with_open`. Only the article's own flags
+    make the article due for review.
     """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_flags")
@@ -960,6 +992,8 @@ class ReviewFlag(models.Model):
         null=True, blank=True, help_text=_("When the article's reviewer was emailed.")
     )
 
+    objects = ReviewFlagQuerySet.as_manager()
+
     class Meta:
         ordering = ["-raised_at"]
 
@@ -967,11 +1001,9 @@ class ReviewFlag(models.Model):
         about = f" (answer #{self.answer_id})" if self.answer_id else ""
         return f"{self.article.slug}{about}: {self.get_reason_display()}"
 
-    def is_open(self):
-        if self.answer_id is not None:
-            return self.answer.is_live()
-        live = self.article.live_revision
-        return live is not None and (live.approved_at is None or live.approved_at < self.raised_at)
+    def is_open(self) -> bool:
+        """Whether the flag still stands (one query; lists annotate `with_open()` instead)."""
+        return ReviewFlag.objects.with_open().values_list("still_open", flat=True).get(pk=self.pk)
 
 
 class NoticeNature(models.TextChoices):

@@ -239,14 +239,14 @@ def record_notice(
 
 def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
     """Mark every live article whose live revision cites `study` as "review due now", flag
-    every live patient answer citing it, and queue an email for each flag. Returns the new
+    every published patient answer citing it, and queue an email for each flag. Returns the new
     ReviewFlags, the articles' first.
 
     `reason` is a ReviewFlagReason value; any other text is kept as the detail of an
     "other" flag. The article's next review date moves to today (the review-due filters and
     `review_reminders` list it), and the flag stays open until a revision approved after it
-    is published. An answer's flag leaves the article's dates alone: it stays open while the
-    answer is live, until a newly approved answer replaces it or it is withdrawn.
+    is published. An answer's flag leaves the article's dates alone: it stays open until an
+    answer approved after it replaces the answer, or the answer is withdrawn.
     """
     now = now or timezone.now()
     if reason not in ReviewFlagReason.values:
@@ -263,8 +263,10 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
         )
         # Answers live in the questions app, which builds on this one: reach them by the key.
         answers_model = ReviewFlag._meta.get_field("answer").related_model
+        # Published and not withdrawn, whether or not the article is live now: an answer
+        # under an unpublished article comes back when the article is published again.
         answers = list(
-            answers_model.objects.live()
+            answers_model.objects.filter(published_at__isnull=False, retired_at__isnull=True)
             .filter(pk__in=Citation.objects.filter(study=study).values("claim__answer"))
             .select_related("question__article")
             .order_by("pk")
@@ -296,6 +298,22 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
                 _log(flag, by)
             queue_notification(flag)
     return flags
+
+
+def flagged_message(*, articles: int, answers: int) -> str:
+    """What staff are told after a change flagged `articles` articles and `answers` answers."""
+    flagged = [
+        f"{count} {noun}{'' if count == 1 else 's'}"
+        for count, noun in ((articles, "live article"), (answers, "patient answer"))
+        if count
+    ]
+    if not flagged:
+        return "No live article or patient answer cites it."
+    verb = "is" if articles + answers == 1 else "are"
+    return (
+        f"{' and '.join(flagged)} citing it {verb} now due for review; whoever reviewed "
+        f"{'it' if articles + answers == 1 else 'each'} is being emailed."
+    )
 
 
 def _log(flag, by):
@@ -354,8 +372,8 @@ def _compose_for_answer(flag, title):
     subject = f"Review due now: an answer under “{title}”"
     body = "\n".join(
         [
-            f"A study cited in the answer to a patient's question under “{title}”, "
-            "which you approved, needs your attention.",
+            f"A study cited in an answer you approved, to a patient's question under "
+            f"“{title}”, needs your attention.",
             f"{flag.get_reason_display()}: {flag.detail}".strip(),
             "",
             "Patients keep seeing the answer as you approved it"
@@ -374,10 +392,12 @@ def _compose_for_answer(flag, title):
 
 
 def _recipient(flag):
-    """Who reviewed what the flag is about: the answer's approver, else the article's
-    reviewer."""
-    if flag.answer_id is not None and flag.answer.approved_by is not None:
-        return flag.answer.approved_by
+    """Who reviewed what the flag is about: the answer's approver, or the article's reviewer
+    when the flag is about the article or the approver cannot be emailed."""
+    if flag.answer_id is not None:
+        approver = flag.answer.approved_by
+        if approver is not None and approver.is_active and approver.email:
+            return approver
     return flag.article.reviewer
 
 
@@ -394,6 +414,9 @@ def notify_review_due(flag_id: int, attempt: int = 1) -> str:
     )
     if flag is None:
         return "gone"
+    if not flag.is_open():
+        # Reviewed again (or withdrawn) before the worker got to it: nothing to ask for.
+        return "closed"
     reviewer = _recipient(flag)
     if reviewer is None or not reviewer.email:
         logger.warning("Review flag #%s: no reviewer with an email to tell.", flag_id)

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.utils.html import strip_tags
 
-from articles.evidence import build_references
+from articles.evidence import build_references, retracted_references
 from articles.models import Citation
 
 from .models import PublicAnswer, published_answers
@@ -12,7 +12,8 @@ from .models import PublicAnswer, published_answers
 
 def answers_for(article) -> list[PublicAnswer]:
     """The article's live answers, oldest first, each with `.references` numbered as its
-    citation links are: one query, and one more for all their citations when there are any."""
+    citation links are (and `.retracted_references`, for the notice above the answer): one
+    query, and one more for all their citations when there are any."""
     answers = list(published_answers().filter(question__article=article))
     if not answers:
         return answers
@@ -26,6 +27,7 @@ def answers_for(article) -> list[PublicAnswer]:
         by_answer[citation.claim.answer_id].append(citation)
     for answer in answers:
         answer.references = build_references(by_answer[answer.pk])
+        answer.retracted_references = retracted_references(answer.references)
     return answers
 
 

@@ -25,6 +25,7 @@ from questions.emergency import emergency_terms
 from questions.models import PatientQuestion, PublicAnswer, QuestionStatus, published_answers
 from questions.tasks import send_private_reply
 from tests.conftest import refresh
+from tests.html_tree import text, tree
 
 pytestmark = pytest.mark.django_db
 
@@ -423,17 +424,32 @@ def test_changing_the_redaction_after_approval_needs_a_new_review(
     assert "redaction_changed" in refused.value.codes
 
 
+def approved_answer(question, author, reviewer, body="Benefits fade over months [@longterm]."):
+    """Another answer to the question, approved and ready to publish."""
+    answer = answering.save_answer(question, body=body, by=author)
+    answering.submit_answer(answer, by=author)
+    review(answer, reviewer)
+    return answering.approve_answer(answer, by=reviewer)
+
+
+def retract_longterm(by):
+    _notice, flags = record_notice(
+        Study.objects.get(key="longterm"),
+        nature="retraction",
+        source="crossref",
+        source_id="10.1/notice",
+        by=by,
+    )
+    return flags
+
+
 def test_a_retracted_study_flags_the_live_answer_citing_it_and_emails_its_approver(
     client, published, article, reviewer, make_reviewer
 ):
     article_due = refresh(article).next_review_due_on
-    study = Study.objects.get(key="longterm")
     verifier = make_reviewer("drverifier")
-    _notice, flags = record_notice(
-        study, nature="retraction", source="crossref", source_id="10.1/notice", by=verifier
-    )
-    (flag,) = flags
-    assert (flag.article, flag.answer, flag.study) == (article, published, study)
+    (flag,) = retract_longterm(verifier)
+    assert (flag.article, flag.answer, flag.study.key) == (article, published, "longterm")
     assert flag.reason == "study_retracted" and flag.is_open()
     # The article's own text does not cite the study: it is not due for review because of it.
     assert refresh(article).next_review_due_on == article_due
@@ -442,22 +458,80 @@ def test_a_retracted_study_flags_the_live_answer_citing_it_and_emails_its_approv
     assert notify_review_due.call(flag.pk) == "sent"
     [email] = mail.outbox
     assert email.to == [reviewer.email]
-    assert "an answer under" in email.subject and "longterm" in email.body
+    assert email.subject == f"Review due now: an answer under “{article.title}”"
+    assert "an answer you approved" in email.body and "longterm" in email.body
     assert f"/admin/questions/publicanswer/{published.pk}/review/" in email.body
 
     client.force_login(verifier)
-    flags_page = client.get(reverse("admin:articles_reviewflag_changelist")).content.decode()
-    assert f"Answer to question #{published.question_id}" in flags_page
+    flags = reverse("admin:articles_reviewflag_changelist")
+    answer_flags = client.get(flags, {"about": "answer", "open": "yes"}).content.decode()
+    assert f"Answer to question #{published.question_id}" in answer_flags
+    article_flags = client.get(flags, {"about": "article"}).content.decode()
+    assert f"Answer to question #{published.question_id}" not in article_flags
+    closed_flags = client.get(flags, {"open": "no"}).content.decode()
+    assert f"Answer to question #{published.question_id}" not in closed_flags
 
-    answering.withdraw_answer(published, by=reviewer)
-    flag.refresh_from_db()
+
+NOTICES = '//*[contains(concat(" ", @class, " "), " retraction-notice ")]'
+
+
+def test_patients_are_told_above_an_answer_that_a_study_it_cites_was_retracted(
+    client, published, article, make_reviewer
+):
+    assert not tree(client.get(article.get_absolute_url())).xpath(NOTICES)
+    retract_longterm(make_reviewer("drverifier"))
+    page = tree(client.get(article.get_absolute_url()))
+    # One notice, inside the answer: the article's own references are not retracted.
+    (notice,) = page.xpath(NOTICES)
+    assert notice.xpath(f'ancestor::*[@id="{published.anchor}"]')
+    assert "Since our clinician reviewed this answer, a study it relies on has been" in text(notice)
+    (link,) = notice.xpath(".//a")
+    assert (link.get("href"), text(link)) == (f"#answer-{published.pk}-ref-1", "Reference 1")
+
+
+def test_an_answer_flag_closes_only_for_an_answer_approved_after_it(
+    published, author, reviewer, make_reviewer
+):
+    approved_earlier = approved_answer(published.question, author, reviewer)
+    study = Study.objects.get(key="longterm")
+    (flag,) = flag_articles_citing(study, reason="study_changed", by=make_reviewer("drverifier"))
+    answering.publish_answer(approved_earlier, by=reviewer)
+    assert flag.is_open()  # nobody checked that answer against the change
+
+    newer = approved_answer(published.question, author, reviewer)
+    answering.publish_answer(newer, by=reviewer)
     assert not flag.is_open()
 
 
-def test_a_withdrawn_answer_is_not_flagged(published, reviewer):
+def test_withdrawing_the_answer_closes_its_flag_and_no_email_is_sent(
+    published, reviewer, make_reviewer
+):
+    (flag,) = retract_longterm(make_reviewer("drverifier"))
     answering.withdraw_answer(published, by=reviewer)
-    flags = flag_articles_citing(Study.objects.get(key="longterm"), reason="study_changed")
-    assert flags == []
+    assert not flag.is_open()
+    assert notify_review_due.call(flag.pk) == "closed"
+    assert mail.outbox == []
+
+
+def test_an_answer_under_an_unpublished_article_is_flagged_too(
+    published, article, reviewer, make_reviewer
+):
+    workflow.unpublish(refresh(article), by=reviewer)
+    (flag,) = retract_longterm(make_reviewer("drverifier"))
+    assert flag.answer == published
+    workflow.publish(refresh(article), by=reviewer)
+    assert flag.is_open()
+
+
+def test_the_article_reviewer_is_told_when_the_approver_cannot_be_emailed(
+    published, article, reviewer, make_reviewer
+):
+    type(reviewer).objects.filter(pk=reviewer.pk).update(email="")
+    article_reviewer = make_reviewer("drarticle")
+    Article.objects.filter(pk=article.pk).update(reviewer=article_reviewer)
+    (flag,) = retract_longterm(make_reviewer("drverifier"))
+    assert notify_review_due.call(flag.pk) == "sent"
+    assert [email.to for email in mail.outbox] == [[article_reviewer.email]]
 
 
 def test_withdrawn_answer_leaves_the_page_and_the_search_queryset(client, published, reviewer):
@@ -576,6 +650,28 @@ def test_purge_deletes_old_unpublished_questions_and_personal_details(published,
     assert kept.text.startswith("My name is Sam Smith")  # the audit record stays
     assert PatientQuestion.objects.get(pk=recent.pk).email == "new@example.com"
     assert published_answers().count() == 1
+
+
+def test_purge_keeps_a_question_whose_answer_was_published_then_withdrawn(
+    published, reviewer, make_reviewer
+):
+    record_notice(
+        Study.objects.get(key="longterm"),
+        nature="retraction",
+        source="crossref",
+        source_id="10.1/notice",
+        by=make_reviewer("drverifier"),
+    )
+    answering.withdraw_answer(published, by=reviewer)
+    question = PatientQuestion.objects.get(pk=published.question_id)
+    assert question.status == QuestionStatus.NEW
+    PatientQuestion.objects.filter(pk=question.pk).update(
+        asked_at=timezone.now() - timedelta(days=400)
+    )
+    call_command("purge_submissions", "--older-than", "365", "--yes", verbosity=0)
+    kept = PatientQuestion.objects.get(pk=question.pk)  # patients read its answer
+    assert (kept.email, kept.name) == ("", "")
+    assert PublicAnswer.objects.get(pk=published.pk).review_flags.count() == 1
 
 
 def search_hits(client, words):

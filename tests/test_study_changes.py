@@ -14,6 +14,7 @@ from articles.study_changes import (
     StudyChangeRefused,
     accept_change,
     flag_articles_citing,
+    flagged_message,
     notify_review_due,
     propose_change,
 )
@@ -280,3 +281,16 @@ def test_live_page_renders_the_reference_as_reviewed_even_after_a_direct_edit(cl
     Study.objects.filter(pk=study.pk).update(title="Changed behind our back", doi="10.1/x")
     text = references(client, live)
     assert "Original reviewed title" in text and "10.1/original" in text
+
+
+@pytest.mark.parametrize(
+    ("articles", "answers", "message"),
+    [
+        (0, 0, "No live article or patient answer cites it."),
+        (1, 0, "1 live article citing it is now due for review; whoever reviewed it is being"),
+        (2, 1, "2 live articles and 1 patient answer citing it are now due for review; whoever"),
+        (0, 3, "3 patient answers citing it are now due for review; whoever reviewed each"),
+    ],
+)
+def test_staff_are_told_what_a_change_flagged(articles, answers, message):
+    assert flagged_message(articles=articles, answers=answers).startswith(message)

@@ -4,6 +4,11 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def drop_answer_flags(apps, schema_editor):
+    # Without the column, a flag on an answer would read as a flag on its article's own text.
+    apps.get_model("articles", "ReviewFlag").objects.filter(answer__isnull=False).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -17,4 +22,5 @@ class Migration(migrations.Migration):
             name='answer',
             field=models.ForeignKey(blank=True, help_text='Set when the flag is about a patient answer published under the article.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='review_flags', to='questions.publicanswer'),
         ),
+        migrations.RunPython(migrations.RunPython.noop, drop_answer_flags),
     ]

@@ -6,7 +6,9 @@ search pages older than the cut-off go as well: their search words can be patien
 
 Patients' questions asked before the cut-off go too, by the same rule: a question never
 published is deleted; a published one keeps its text (the audit record of what was answered)
-but loses the patient's name, email address and private reply.
+but loses the patient's name, email address and private reply. A question whose answer was
+published and later withdrawn counts as published: patients read that answer, and the review
+flags raised on it belong to the same record.
 """
 
 from datetime import timedelta
@@ -15,9 +17,10 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from questions.models import PatientQuestion, QuestionStatus
+from questions.models import PatientQuestion, PublicAnswer, QuestionStatus
 from screening.models import IntakeSubmission, SubmissionAccess
 
 
@@ -42,8 +45,11 @@ class Command(BaseCommand):
                     self.stdout.write(f"  intake #{pk}")
             list_log = SubmissionAccess.objects.filter(submission__isnull=True, at__lt=cutoff)
             old_questions = PatientQuestion.objects.older_than(cutoff).select_for_update()
-            doomed_questions = old_questions.exclude(status=QuestionStatus.PUBLISHED)
-            kept_questions = old_questions.filter(status=QuestionStatus.PUBLISHED).exclude(
+            ever_published = Q(status=QuestionStatus.PUBLISHED) | Q(
+                pk__in=PublicAnswer.objects.filter(published_at__isnull=False).values("question")
+            )
+            doomed_questions = old_questions.exclude(ever_published)
+            kept_questions = old_questions.filter(ever_published).exclude(
                 name="", email="", private_reply=""
             )
             if not yes:
