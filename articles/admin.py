@@ -1,5 +1,6 @@
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -33,6 +34,9 @@ from .models import (
 from .readability import measure
 from .staff_views import ArticleStaffViewsMixin
 from .study_admin_views import StudyToolsMixin, export_response
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @admin.register(Topic)
@@ -637,34 +641,35 @@ class StudyChangeAdmin(admin.ModelAdmin):
         self._decide(request, queryset, study_changes.reject_change, "Rejected")
 
 
-class StillOpenFilter(admin.SimpleListFilter):
+class QueryChoicesFilter(admin.SimpleListFilter):
+    """A list filter whose choices are each a label and the filter it applies."""
+
+    options: "dict[str, tuple[StrOrPromise, Q]]"
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _query) in self.options.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in self.options:
+            return queryset.filter(self.options[self.value()][1])
+        return queryset
+
+
+class StillOpenFilter(QueryChoicesFilter):
     """Flags still waiting for a review (see `ReviewFlagQuerySet.with_open`)."""
 
-    title = _("still open")
-    parameter_name = "open"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(still_open=self.value() == "yes")
-        return queryset
+    title, parameter_name = _("still open"), "open"
+    options = {"yes": (_("Yes"), Q(still_open=True)), "no": (_("No"), Q(still_open=False))}
 
 
-class FlagSubjectFilter(admin.SimpleListFilter):
+class FlagSubjectFilter(QueryChoicesFilter):
     """Flags about an article's own text, or about a patient answer under it."""
 
-    title = _("about")
-    parameter_name = "about"
-
-    def lookups(self, request, model_admin):
-        return [("article", _("The article's text")), ("answer", _("A patient answer"))]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("article", "answer"):
-            return queryset.filter(answer__isnull=self.value() == "article")
-        return queryset
+    title, parameter_name = _("about"), "about"
+    options = {
+        "article": (_("The article's text"), Q(answer__isnull=True)),
+        "answer": (_("A patient answer"), Q(answer__isnull=False)),
+    }
 
 
 @admin.register(ReviewFlag)
