@@ -342,50 +342,38 @@ def compose(flag):
     """The reviewer's email about a flag: subject and plain-text body."""
     article = flag.article
     title = article.live_revision.title if article.live_revision else article.slug
-    if flag.answer_id is not None:
-        return _compose_for_answer(flag, title)
-    link = settings.SITE_URL + reverse("admin:articles_article_review", args=[article.pk])
-    subject = f"Review due now: “{title}”"
-    body = "\n".join(
-        [
-            f"A study cited by “{title}”, which you reviewed, needs your attention.",
-            f"{flag.get_reason_display()}: {flag.detail}".strip(),
-            "",
-            "Patients keep seeing the article as you reviewed it"
-            + (
-                ", with a notice that a study it relies on was retracted."
-                if flag.reason == ReviewFlagReason.STUDY_RETRACTED
-                else "."
-            ),
+    retracted = ", with a notice that a study it relies on was retracted."
+    shown = retracted if flag.reason == ReviewFlagReason.STUDY_RETRACTED else "."
+    if flag.answer_id is None:
+        subject = f"Review due now: “{title}”"
+        opening = f"A study cited by “{title}”, which you reviewed, needs your attention."
+        shown = f"Patients keep seeing the article as you reviewed it{shown}"
+        ask = (
             "Please review it again now: open a new revision, check the claims citing this "
-            "study, and approve and publish it.",
-            "",
-            f"Open it in the admin (sign-in needed): {link}",
-        ]
-    )
-    return subject, body
-
-
-def _compose_for_answer(flag, title):
-    answer = flag.answer
-    link = settings.SITE_URL + reverse("admin:questions_publicanswer_review", args=[answer.pk])
-    subject = f"Review due now: an answer under “{title}”"
+            "study, and approve and publish it."
+        )
+        link = reverse("admin:articles_article_review", args=[article.pk])
+    else:
+        subject = f"Review due now: an answer under “{title}”"
+        opening = (
+            f"A study cited in an answer you approved, to a patient's question under "
+            f"“{title}”, needs your attention."
+        )
+        shown = f"Patients keep seeing the answer as you approved it{shown}"
+        ask = (
+            "Please review it again now: write a new answer to the question and have it "
+            "approved and published (it replaces this one), or withdraw this answer."
+        )
+        link = reverse("admin:questions_publicanswer_review", args=[flag.answer_id])
     body = "\n".join(
         [
-            f"A study cited in an answer you approved, to a patient's question under "
-            f"“{title}”, needs your attention.",
+            opening,
             f"{flag.get_reason_display()}: {flag.detail}".strip(),
             "",
-            "Patients keep seeing the answer as you approved it"
-            + (
-                ", with the study marked as retracted in its references."
-                if flag.reason == ReviewFlagReason.STUDY_RETRACTED
-                else "."
-            ),
-            "Please review it again now: write a new answer to the question and have it "
-            "approved and published (it replaces this one), or withdraw this answer.",
+            shown,
+            ask,
             "",
-            f"Open it in the admin (sign-in needed): {link}",
+            f"Open it in the admin (sign-in needed): {settings.SITE_URL}{link}",
         ]
     )
     return subject, body

@@ -460,6 +460,7 @@ def test_a_retracted_study_flags_the_live_answer_citing_it_and_emails_its_approv
     assert email.to == [reviewer.email]
     assert email.subject == f"Review due now: an answer under “{article.title}”"
     assert "an answer you approved" in email.body and "longterm" in email.body
+    assert "seeing the answer as you approved it, with a notice that a study" in email.body
     assert f"/admin/questions/publicanswer/{published.pk}/review/" in email.body
 
     client.force_login(verifier)
