@@ -380,10 +380,8 @@ class ArticleQuerySet(models.QuerySet):
     def review_due_now(self):
         """Published articles flagged for review since their live text was approved, e.g.
         because a study they cite was changed or retracted."""
-        flags = ReviewFlag.objects.filter(
-            article=OuterRef("pk"),
-            answer__isnull=True,
-            raised_at__gt=OuterRef("live_revision__approved_at"),
+        flags = ReviewFlag.objects.with_open().filter(
+            article=OuterRef("pk"), answer__isnull=True, still_open=True
         )
         return self.published().filter(Exists(flags))
 
