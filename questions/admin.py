@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from articles.admin import QueryChoicesFilter
 from articles.body import parse
 from articles.forms import CitationReviewFormSet, ClaimReviewFormSet, citation_errors
-from articles.models import Article, Citation
+from articles.models import Article, Citation, ReviewFlag
 from screening.admin import is_clinical_staff
 
 from . import answering
@@ -215,14 +216,54 @@ def _run_step(modeladmin, request, queryset, step, done):
         modeladmin.message_user(request, f"{done}: {ok} answer(s).", messages.SUCCESS)
 
 
+class AnswerReviewDueFilter(QueryChoicesFilter):
+    """Live answers that a changed or retracted study has made due for review."""
+
+    title, parameter_name = _("review due now"), "review"
+    options = {"due": (_("Yes"), Q(review_due=True))}
+
+
 @admin.register(PublicAnswer)
 class PublicAnswerAdmin(admin.ModelAdmin):
     form = PublicAnswerForm
-    list_display = ["__str__", "article_title", "state_label", "created_by", "approved_by"]
+    list_display = [
+        "__str__",
+        "article_title",
+        "state_label",
+        "created_by",
+        "approved_by",
+        "review_due_now",
+    ]
     list_select_related = ["question__article__live_revision", "created_by", "approved_by"]
-    list_filter = ["published_at", "retired_at"]
+    list_filter = [AnswerReviewDueFilter, "published_at", "retired_at"]
     readonly_fields = ["review_link", "state_label", "question_text", "content_hash"]
     actions = ["submit", "approve", "publish", "withdraw"]
+
+    def get_queryset(self, request):
+        # A live answer is due while a flag on its question is open (a flag stays with the
+        # answer it was raised on; an answer approved before it and published since is live).
+        open_flags = ReviewFlag.objects.with_open().filter(
+            answer__question=OuterRef("question"), still_open=True
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                review_due=Case(
+                    When(
+                        published_at__isnull=False,
+                        retired_at__isnull=True,
+                        then=Exists(open_flags),
+                    ),
+                    default=Value(False),
+                    output_field=BooleanField(),
+                )
+            )
+        )
+
+    @admin.display(description=_("review due now"), boolean=True, ordering="review_due")
+    def review_due_now(self, obj):
+        return obj.review_due
 
     @admin.display(description=_("article"))
     def article_title(self, obj):

@@ -490,6 +490,21 @@ def test_patients_are_told_above_an_answer_that_a_study_it_cites_was_retracted(
     assert (link.get("href"), text(link)) == (f"#answer-{published.pk}-ref-1", "Reference 1")
 
 
+def test_the_answer_list_shows_which_live_answers_are_due_for_review(
+    client, published, author, reviewer, make_reviewer
+):
+    answers = reverse("admin:questions_publicanswer_changelist")
+    client.force_login(reviewer)
+    assert str(published) not in client.get(answers, {"review": "due"}).content.decode()
+    flag_articles_citing(Study.objects.get(key="longterm"), reason="study_changed")
+    assert str(published) in client.get(answers, {"review": "due"}).content.decode()
+    # Replaced by an answer approved after the flag: nothing is due any more.
+    answering.publish_answer(approved_answer(published.question, author, reviewer), by=reviewer)
+    assert str(published) not in client.get(answers, {"review": "due"}).content.decode()
+    page = tree(client.get(answers))
+    assert page.xpath('//th[contains(@class, "column-review_due_now")]')
+
+
 def test_an_answer_flag_closes_only_for_an_answer_approved_after_it(
     published, author, reviewer, make_reviewer
 ):
