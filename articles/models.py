@@ -936,11 +936,8 @@ class ReviewFlagQuerySet(models.QuerySet):
         comes back with it).
         """
         answers = self.model._meta.get_field("answer").related_model
-        answer_approved_before = answers.objects.filter(
-            question=OuterRef("answer__question"),
-            published_at__isnull=False,
-            retired_at__isnull=True,
-            approved_at__lt=OuterRef("raised_at"),
+        answer_approved_before = answers.objects.current().filter(
+            question=OuterRef("answer__question"), approved_at__lt=OuterRef("raised_at")
         )
         revision_approved_before = Q(article__live_revision__approved_at__isnull=True) | Q(
             article__live_revision__approved_at__lt=F("raised_at")

@@ -263,10 +263,8 @@ def flag_articles_citing(study, *, reason, by=None, detail="", now=None):
         )
         # Answers live in the questions app, which builds on this one: reach them by the key.
         answers_model = ReviewFlag._meta.get_field("answer").related_model
-        # Published and not withdrawn, whether or not the article is live now: an answer
-        # under an unpublished article comes back when the article is published again.
         answers = list(
-            answers_model.objects.filter(published_at__isnull=False, retired_at__isnull=True)
+            answers_model.objects.current()
             .filter(pk__in=Citation.objects.filter(study=study).values("claim__answer"))
             .select_related("question__article")
             .order_by("pk")

@@ -20,7 +20,7 @@ from articles.models import Article, Citation, ReviewFlag
 from screening.admin import is_clinical_staff
 
 from . import answering
-from .models import PatientQuestion, PublicAnswer, QuestionStatus
+from .models import IS_CURRENT, PatientQuestion, PublicAnswer, QuestionStatus
 from .tasks import queue_private_reply
 
 # Personal data: shown and searchable only for Clinical staff (and superusers).
@@ -250,11 +250,7 @@ class PublicAnswerAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .annotate(
                 review_due=Case(
-                    When(
-                        published_at__isnull=False,
-                        retired_at__isnull=True,
-                        then=Exists(open_flags),
-                    ),
+                    When(IS_CURRENT, then=Exists(open_flags)),
                     default=Value(False),
                     output_field=BooleanField(),
                 )

@@ -247,9 +247,7 @@ class PublishAnswer(AnswerStep):
 
     def execute(self, answer, *, by, now):
         # One live answer per question: the one it replaces is withdrawn now.
-        replacing = PublicAnswer.objects.filter(
-            question=answer.question, published_at__isnull=False, retired_at__isnull=True
-        )
+        replacing = PublicAnswer.objects.current().filter(question=answer.question)
         replaced_answers = list(replacing)
         replacing.update(retired_at=now)
         answer.published_by, answer.published_at = by, now

@@ -103,14 +103,19 @@ class PatientQuestion(models.Model):
         return self.text[:80] + ("…" if len(self.text) > 80 else "")
 
 
+# Published and not withdrawn: the question's current answer (at most one per question).
+IS_CURRENT = Q(published_at__isnull=False, retired_at__isnull=True)
+
+
 class PublicAnswerQuerySet(models.QuerySet):
+    def current(self):
+        """Published and not withdrawn, whether or not the article is live now (an answer under
+        an unpublished article comes back with it)."""
+        return self.filter(IS_CURRENT)
+
     def live(self):
-        """Answers patients can read now: published, not withdrawn, under a published article."""
-        return self.filter(
-            published_at__isnull=False,
-            retired_at__isnull=True,
-            question__article__live_revision__isnull=False,
-        )
+        """Answers patients can read now: current, under a published article."""
+        return self.current().filter(question__article__live_revision__isnull=False)
 
     def live_on(self, moment):
         """Answers that were live at `moment` (for the audit dossier)."""
@@ -171,7 +176,7 @@ class PublicAnswer(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["question"],
-                condition=Q(published_at__isnull=False, retired_at__isnull=True),
+                condition=IS_CURRENT,
                 name="publicanswer_one_live_per_question",
             ),
             models.CheckConstraint(

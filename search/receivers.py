@@ -17,9 +17,11 @@ def article_went_live_or_off(sender, article, **kwargs):
     """Publish and unpublish: index the new live revision, or drop the article; its
     published answers go and come back with it."""
     index.update(ARTICLES, article)
-    for answer in PublicAnswer.objects.filter(
-        question__article=article, published_at__isnull=False, retired_at__isnull=True
-    ).select_related("question__article__live_revision"):
+    for answer in (
+        PublicAnswer.objects.current()
+        .filter(question__article=article)
+        .select_related("question__article__live_revision")
+    ):
         index.update(ANSWERS, answer)
 
 

@@ -194,6 +194,11 @@ def make_article(make_user, make_study, make_reviewer):
     Articles made in one test share one author and one reviewer unless given others."""
     staff = {}
 
+    def shared(role, create):
+        if role not in staff:
+            staff[role] = create()
+        return staff[role]
+
     def make(
         slug=None,
         *,
@@ -212,9 +217,7 @@ def make_article(make_user, make_study, make_reviewer):
         approved or published (the default)."""
         approval = approval or {}
         if author is None:
-            if "author" not in staff:
-                staff["author"] = make_user(groups=["Authors"])
-            author = staff["author"]
+            author = shared("author", lambda: make_user(groups=["Authors"]))
         if body is None:
             studies = [make_study() for _ in range(citations)]
             body = "\n\n".join(
@@ -233,9 +236,7 @@ def make_article(make_user, make_study, make_reviewer):
             workflow.submit_for_review(article, by=author)
         if status in ("approved", "published"):
             if reviewer is None:
-                if "reviewer" not in staff:
-                    staff["reviewer"] = make_reviewer()
-                reviewer = staff["reviewer"]
+                reviewer = shared("reviewer", make_reviewer)
             article.refresh_from_db()
             review_everything(article, reviewer)
             workflow.approve(article, by=reviewer, **approval)
