@@ -4,6 +4,7 @@ questionnaire, valid answers and clinical staff; one Chromium for the browser te
 import gc
 import itertools
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -492,6 +493,21 @@ class BrowserSession:
             self._playwright = None
             self.browser = self.context = self.tab = self.devtools = None
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            _wait_for_live_server_requests()
+
+
+def _wait_for_live_server_requests(timeout=10):
+    """Let the live server finish the requests of a browser that has just closed.
+
+    The live server answers each connection in a daemon thread, which stopping the server does
+    not wait for. A thread still closing a connection Chromium kept alive would close the
+    shared in-memory SQLite connection after the live server stopped sharing it, and fail
+    ("DatabaseWrapper objects created in a thread can only be used in that same thread").
+    With the browser gone its connections are closed, so these threads end at once.
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(process_request_thread)"):
+            thread.join(timeout)
 
 
 BROWSER = BrowserSession()
@@ -514,8 +530,16 @@ def pytest_sessionfinish(session):
     BROWSER.stop()
 
 
+@pytest.fixture(scope="session")
+def _chromium_stops_before_the_live_server(live_server):
+    """Stop Chromium, and let the live server finish its requests, before the live server
+    stops (at the end of the run, when pytest tears down everything after the last test)."""
+    yield
+    BROWSER.stop()
+
+
 @pytest.fixture
-def chromium(settings):
+def chromium(settings, _chromium_stops_before_the_live_server):
     """Debian's Chromium driven by Playwright (downloaded browsers do not work here).
 
     Use with `live_server` and `django_db(transaction=True, serialized_rollback=True)`. Most
