@@ -91,6 +91,7 @@ linear in the size of the body.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import unicodedata
@@ -141,9 +142,17 @@ def article_findings(title: str, summary: str, body: str) -> list[Finding]:
     paragraph. Their findings have ``field`` "title" or "summary" and count in the publishing
     gate exactly like the body's.
     """
+    return list(_article_findings(title, summary, body))
+
+
+# The same text is linted several times over: each workflow step checks it, and the review
+# screen shows the findings and its approval checklist. Linting is pure and its findings are
+# frozen, so recent results are kept (a few texts, per process).
+@functools.lru_cache(maxsize=16)
+def _article_findings(title: str, summary: str, body: str) -> tuple[Finding, ...]:
     findings = [replace(f, field="title") for f in uncited_claims("# " + " ".join(title.split()))]
     findings += [replace(f, field="summary") for f in uncited_claims(summary)]
-    return findings + uncited_claims(body)
+    return (*findings, *uncited_claims(body))
 
 
 def revision_findings(revision: Any) -> list[Finding]:

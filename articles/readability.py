@@ -6,6 +6,7 @@ heading, table cell) counts as a sentence even without a full stop, so headings 
 points do not run into one long "sentence". Pure: no database, no Django.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -75,6 +76,8 @@ def plain_text(html: str) -> str:
     return "\n".join(parser.blocks)
 
 
+# The change page measures the same revision at every visit; the result is frozen.
+@functools.lru_cache(maxsize=16)
 def measure(html: str) -> Readability | None:
     """Readability of rendered body HTML, or None when it has no words."""
     text = plain_text(html)
