@@ -189,20 +189,30 @@ class Questionnaire(models.Model):
                 contact_consent_text=self.contact_consent_text,
                 blood_thinner_names=self.blood_thinner_names,
             )
-            new_by_old = {}
-            for question in self.questions.order_by("position"):
-                old_pk = question.pk
+            # A few statements, not one per row: a version has dozens of questions and rules.
+            # A draft is not shown to patients, so no row needs its own save signal.
+            questions = list(self.questions.order_by("position"))
+            old_pks = [question.pk for question in questions]
+            shown_if = [question.shown_if_question_id for question in questions]
+            for question in questions:
                 question.pk = None
                 question.questionnaire = draft
-                question.shown_if_question = new_by_old.get(question.shown_if_question_id)
-                question.save()
-                new_by_old[old_pk] = question
-            for rule in self.flag_rules.all():
+                question.shown_if_question = None
+            Question.objects.bulk_create(questions)
+            new_by_old = dict(zip(old_pks, questions, strict=True))
+            conditional = []
+            for question, old_target in zip(questions, shown_if, strict=True):
+                if old_target is not None:
+                    question.shown_if_question = new_by_old[old_target]
+                    conditional.append(question)
+            Question.objects.bulk_update(conditional, ["shown_if_question"])
+            rules = list(self.flag_rules.all())
+            for rule in rules:
                 rule.pk = None
                 rule.questionnaire = draft
                 rule.question = new_by_old[rule.question_id]
                 rule.also_question = new_by_old.get(rule.also_question_id)
-                rule.save()
+            FlagRule.objects.bulk_create(rules)
             return draft
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from screening.models import (
     AccessKind,
     IntakeSubmission,
+    Question,
     Questionnaire,
     QuestionnaireStatus,
     SubmissionAccess,
@@ -314,6 +315,48 @@ def test_only_one_version_can_be_active(questionnaire):
     draft.status = QuestionnaireStatus.ACTIVE
     with pytest.raises(IntegrityError), transaction.atomic():
         draft.save()
+
+
+def test_a_draft_copies_every_question_and_rule_in_a_few_statements(
+    questionnaire, django_assert_max_num_queries
+):
+    def row(obj):
+        """Every stored value, with links to questions as their keys."""
+        values = {}
+        for field in type(obj)._meta.concrete_fields:
+            if field.name in ("id", "questionnaire"):
+                continue
+            value = getattr(obj, field.name)
+            values[field.name] = value.key if isinstance(value, Question) else value
+        return values
+
+    def shape(version):
+        questions = [row(question) for question in version.questions.order_by("position")]
+        rules = sorted(
+            (row(rule) for rule in version.flag_rules.all()), key=lambda values: repr(values)
+        )
+        return questions, rules
+
+    with django_assert_max_num_queries(10):
+        draft = questionnaire.clone_as_draft()
+    assert draft.status == QuestionnaireStatus.DRAFT
+    assert draft.version == questionnaire.version + 1
+    assert shape(draft) == shape(questionnaire)
+    questions, rules = shape(draft)
+    assert any(values["shown_if_question"] for values in questions), "a conditional question"
+    assert any(values["also_question"] for values in rules), "a rule on two answers"
+    # The copy's conditions and rules point at its own questions, not the original's.
+    assert (
+        not draft.questions.exclude(shown_if_question=None)
+        .exclude(shown_if_question__questionnaire=draft)
+        .exists()
+    )
+    assert not draft.flag_rules.exclude(question__questionnaire=draft).exists()
+    assert (
+        not draft.flag_rules.exclude(also_question=None)
+        .exclude(also_question__questionnaire=draft)
+        .exists()
+    )
 
 
 def test_activating_a_broken_draft_is_refused(client, questionnaire, clinician):
