@@ -984,7 +984,13 @@ class ReviewFlag(models.Model):
     )
     raised_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the article's reviewer was emailed.")
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the flag was emailed: to the clinician who approved the answer, for a flag "
+            "on a patient answer, otherwise (or if they cannot be emailed) to the article's "
+            "reviewer."
+        ),
     )
 
     objects = ReviewFlagQuerySet.as_manager()
