@@ -148,7 +148,7 @@ def article_findings(title: str, summary: str, body: str) -> list[Finding]:
 # The same text is linted several times over: each workflow step checks it, and the review
 # screen shows the findings and its approval checklist. Linting is pure and its findings are
 # frozen, so recent results are kept (a few texts, per process).
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=8)
 def _article_findings(title: str, summary: str, body: str) -> tuple[Finding, ...]:
     findings = [replace(f, field="title") for f in uncited_claims("# " + " ".join(title.split()))]
     findings += [replace(f, field="summary") for f in uncited_claims(summary)]

@@ -202,7 +202,9 @@ class Questionnaire(models.Model):
             new_by_old = dict(zip(old_pks, questions, strict=True))
             conditional = []
             for question, old_target in zip(questions, shown_if, strict=True):
-                if old_target is not None:
+                # A condition on a question of another version (moved away by hand) is not
+                # copied; the draft's activation check then names the question to fix.
+                if old_target in new_by_old:
                     question.shown_if_question = new_by_old[old_target]
                     conditional.append(question)
             Question.objects.bulk_update(conditional, ["shown_if_question"])

@@ -359,6 +359,19 @@ def test_a_draft_copies_every_question_and_rule_in_a_few_statements(
     )
 
 
+def test_a_condition_on_another_versions_question_is_left_for_the_author_to_fix(questionnaire):
+    draft = questionnaire.clone_as_draft()
+    dependent = draft.questions.exclude(shown_if_question=None).first()
+    # As when its trigger question was moved to another version by hand.
+    dependent.shown_if_question = questionnaire.questions.get(key=dependent.shown_if_question.key)
+    dependent.save()
+
+    copy = draft.clone_as_draft()
+
+    assert copy.questions.get(key=dependent.key).shown_if_question is None
+    assert copy.activation_problems()
+
+
 def test_activating_a_broken_draft_is_refused(client, questionnaire, clinician):
     draft = questionnaire.clone_as_draft()
     draft.questions.filter(key="pain_duration").update(options="only-one")
