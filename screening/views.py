@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_protect
 from django_ratelimit.core import get_usage
 
 from clinic import page_cache
+from clinic.models import ClinicDetails
 
 from . import fallback, submissions
 from .forms import IntakeForm
@@ -264,13 +265,18 @@ def blank_form_page(request, active, token: uuid.UUID, *, sent_at=None):
     than the rest of the page: they are rendered once per questionnaire and content generation,
     and only then built as form fields. The token and the CSRF token are outside that part, so
     it holds nothing personal. The rest of the page reads only the questionnaire, the token and
-    the honeypot's label, which a form without the questions gives."""
+    the honeypot's label, which a form without the questions gives.
+
+    The part is rendered without the request, so that no visitor's data can reach it; the
+    clinic's phone numbers, which the urgent advice beside a warning-sign answer gives, are
+    passed in (a change to them starts a new content generation)."""
     questionnaire = active.questionnaire
     initial = {"token": token, "version": questionnaire.version}
     fields_html = page_cache.fragment(
         ("intake-fields", questionnaire.pk, questionnaire.version),
         lambda: render_to_string(
-            "screening/_intake_fields.html", {"form": bound_form(active, initial=initial)}
+            "screening/_intake_fields.html",
+            {"form": bound_form(active, initial=initial), "clinic": ClinicDetails.current()},
         ),
     )
     context = {

@@ -442,3 +442,22 @@ def test_error_summary_lists_fields_in_page_order(client, intake_data):
     summary = html[start : html.index("</ul>", start)]
     anchors = re.findall(r'<a href="#([^"]+)">', summary)
     assert anchors == ["id_q_bladder_bowel_0", "id_full_name", "id_q_pain_now_0"]
+
+
+@pytest.mark.parametrize("sent", [False, True], ids=["blank form", "form with errors"])
+def test_urgent_advice_beside_a_warning_sign_gives_the_clinics_numbers(client, intake_data, sent):
+    from clinic.models import ClinicDetails
+
+    details = ClinicDetails.load()
+    details.emergency_phone, details.urgent_advice_phone = "999", "111"
+    details.save()
+    if sent:
+        response = client.post("/intake/", intake_data(full_name=""))
+        assert response.status_code == 400 and not IntakeSubmission.objects.exists()
+    else:
+        response = client.get("/intake/")
+    advice = tree(response).xpath('//div[@id="id_q_saddle_numbness_urgent"]')[0]
+    assert [(a.get("href"), a.text) for a in advice.iter("a")] == [
+        ("tel:999", "999"),
+        ("tel:111", "111"),
+    ]
