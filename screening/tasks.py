@@ -50,7 +50,10 @@ def recipient() -> str:
 
 
 def compose(submission: IntakeSubmission) -> tuple[str, str]:
-    outcome = submission.get_outcome_display()
+    """The staff email: the most urgent advice the patient has been given for the form (a resend
+    with more urgent answers may have come before the email went), and nothing personal."""
+    current = submission.current_outcome()
+    outcome = Outcome(current).label
     link = settings.SITE_URL + reverse(
         "admin:screening_intakesubmission_change", args=[submission.pk]
     )
@@ -59,11 +62,16 @@ def compose(submission: IntakeSubmission) -> tuple[str, str]:
         f"A new intake form has arrived (#{submission.pk}).",
         f"Triage outcome: {outcome}.",
     ]
-    if submission.outcome == Outcome.URGENT:
+    if current != submission.outcome:
+        lines.append(
+            f"It was sent again with more urgent answers (first sent as "
+            f"{submission.get_outcome_display()}); see the automatic note on the form."
+        )
+    if current == Outcome.URGENT:
         lines.append(
             "The patient was told to seek urgent medical care now. Please follow up today."
         )
-    elif submission.outcome == Outcome.REVIEW:
+    elif current == Outcome.REVIEW:
         lines.append("The patient was told a clinician will call before any appointment.")
     lines += [
         "",

@@ -91,6 +91,22 @@ def test_email_carries_no_personal_or_health_details(submit):
         assert explanation["explanation"] not in text
 
 
+def test_a_resend_with_more_urgent_answers_before_the_email_goes_is_in_the_email(
+    client, intake_data
+):
+    data = intake_data()
+    assert client.post("/intake/", data).status_code == 302  # routine
+    assert client.post("/intake/", {**data, "q_bladder_bowel": "yes"}).status_code == 302
+    submission = IntakeSubmission.objects.get()
+    assert (submission.outcome, submission.escalated_outcome) == ("routine", "urgent")
+    run_worker()
+    [email] = mail.outbox
+    assert email.subject == f"New intake form #{submission.pk}: Urgent"
+    assert "Triage outcome: Urgent." in email.body
+    assert "more urgent answers (first sent as Routine)" in email.body
+    assert "seek urgent medical care now" in email.body
+
+
 def test_failed_send_loses_nothing_and_is_retried(submit):
     submission = urgent_submission(submit)
     with mock.patch("screening.tasks.send_mail", side_effect=smtplib.SMTPException("mail down")):
