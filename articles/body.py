@@ -328,7 +328,11 @@ class _Walker:
             snippet = visible[position : position + 60].split("]", 1)[0].split("\n", 1)[0]
             snippet += "]" if visible.startswith("]", position + len(snippet)) else ""
             self._error(block, position, "marker_in_html", snippet)
-        text = nh3.clean(block.content, tags=set()).strip()
+        # The elements whose content the linter skips as not readable text are dropped with
+        # their content, so that nothing reaches patients that the linter did not read.
+        text = nh3.clean(
+            block.content, tags=set(), clean_content_tags=set(HIDDEN_CONTENT_TAGS)
+        ).strip()
         block.content = f"<p>{text}</p>\n" if text else ""
 
     def _error(self, block: Token, offset: int, code: str, marker: str, detail: str = "") -> None:

@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.body import ALLOWED_TAGS, Cite, parse
+from articles.citation_grammar import HIDDEN_CONTENT_TAGS
+from articles.lint import uncited_claims
 
 
 def sup(number):
@@ -593,3 +595,20 @@ def test_every_well_formed_marker_is_found(body_and_keys):
     first_seen = list(dict.fromkeys(key for keys in expected for key in keys))
     assert parsed.references == tuple(first_seen)
     assert parsed.html.count('<sup><a href="#ref-') == sum(len(keys) for keys in expected)
+
+
+@pytest.mark.parametrize(
+    "tag", sorted(HIDDEN_CONTENT_TAGS | {"div", "span", "p", "section", "details", "em"})
+)
+@pytest.mark.parametrize("inline", [False, True], ids=["block", "inline"])
+def test_raw_html_text_reaches_patients_only_if_the_linter_reads_it(tag, inline):
+    claim = "Acupuncture cures cancer and diabetes in most patients."
+    body = (
+        f"Needling helped [@a]. <{tag}>{claim}</{tag}> Then."
+        if inline
+        else f"Needling helped [@a].\n\n<{tag}>\n{claim}\n</{tag}>\n"
+    )
+    shown = claim in parse(body).html
+    flagged = any(claim in finding.sentence for finding in uncited_claims(body))
+    assert shown == flagged, (tag, shown, flagged)
+    assert shown == (tag not in HIDDEN_CONTENT_TAGS)
