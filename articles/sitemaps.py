@@ -22,7 +22,8 @@ class StudySitemap(Sitemap):
     priority = 0.3
 
     def items(self):
-        return Study.objects.order_by("key")
+        # Only the studies whose page patients can open (see StudyQuerySet.described).
+        return Study.objects.described().order_by("key")
 
     def lastmod(self, study):
         return study.updated_at

@@ -126,7 +126,10 @@ def article_document(article):
 
 
 def study_document(study):
-    # The study library is public as a whole (see articles.views.StudyListView).
+    """A study patients can open in the library: one a reviewer has described (an imported
+    study has no type or finding until then, and its page is not found)."""
+    if not (study.study_type and study.finding):
+        return None
     return Document(url=study.get_absolute_url(), title=study.title, summary=study.finding)
 
 
@@ -147,7 +150,7 @@ def answer_document(answer):
 
 
 ARTICLES = Source("article", "Article", live_articles, article_document)
-STUDIES = Source("study", "Study", Study.objects.all, study_document)
+STUDIES = Source("study", "Study", Study.objects.described, study_document)
 ANSWERS = Source("answer", "Question from a patient", live_answers, answer_document)
 
 SOURCES = {source.kind: source for source in (ARTICLES, STUDIES, ANSWERS)}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from articles import workflow
 from articles.body import parse
-from articles.models import Study
+from articles.models import Study, StudyType
 from clinic.input_guard import find_unsafe_characters
 from search.models import SearchEntry
 from search.sources import text_of_html
@@ -142,6 +142,20 @@ def test_study_edits_and_deletions_reach_the_index(client, make_study):
     assert result_links(search(client, "shoulder")) == ["/evidence/edit2020/"]
     Study.objects.filter(pk=study.pk).delete()
     assert result_links(search(client, "shoulder")) == []
+
+
+def test_a_study_patients_cannot_open_yet_is_not_found_until_a_reviewer_describes_it(
+    client, make_study
+):
+    study = make_study("import2024", title="Zebrafish needling outcomes", study_type="", finding="")
+    assert client.get(study.get_absolute_url()).status_code == 404
+    assert result_links(search(client, "zebrafish")) == []
+    assert study.get_absolute_url() not in client.get("/sitemap.xml").content.decode()
+    study.study_type, study.finding = StudyType.RCT, "Fish swam a little faster."
+    study.save()
+    assert client.get(study.get_absolute_url()).status_code == 200
+    assert result_links(search(client, "zebrafish")) == ["/evidence/import2024/"]
+    assert study.get_absolute_url() in client.get("/sitemap.xml").content.decode()
 
 
 def test_snippet_highlights_matches_and_escapes_text(client, make_written):
