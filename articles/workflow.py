@@ -28,6 +28,7 @@ from django.utils.formats import date_format
 from clinic.input_guard import find_unsafe_characters
 
 from .body import ParsedBody, parse
+from .certainty import facts_of, wording_problem
 from .lint import revision_findings
 from .models import (
     Article,
@@ -588,7 +589,8 @@ def body_problems(revision: GatedText) -> list[Problem]:
 
 
 def evidence_problems(revision: GatedText) -> list[Problem]:
-    """Claims without citations or without a 'supports' verdict, and retracted studies."""
+    """Claims without citations or without a 'supports' verdict, retracted or undescribed
+    studies, and patient wordings that do not fit their claim and studies."""
     problems = []
     claims = list(revision.claims.prefetch_related("citations__study"))
     uncited = [claim.ordinal for claim in claims if not claim.citations.all()]
@@ -634,6 +636,28 @@ def evidence_problems(revision: GatedText) -> list[Problem]:
                 "A reviewer must set the type and plain-language finding of: "
                 + ", ".join(undescribed)
                 + ".",
+            )
+        )
+    # Judged again here, as when a reviewer chooses it: a wording carried over from the last
+    # revision may no longer fit a study that has changed since (`Claim.clean`).
+    unfit = [
+        (claim.ordinal, problem)
+        for claim in claims
+        if claim.certainty_wording
+        and (
+            problem := wording_problem(
+                claim.certainty_wording,
+                facts_of([citation.study for citation in claim.citations.all()]),
+                claim.kind,
+            )
+        )
+    ]
+    if unfit:
+        problems.append(
+            Problem(
+                "unfit_wording",
+                f"Choose the patient wording of claim(s) {_numbers(o for o, _p in unfit)} "
+                f"again: {unfit[0][1]}",
             )
         )
     return problems

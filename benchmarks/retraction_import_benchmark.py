@@ -116,7 +116,7 @@ def main():
             article.refresh_from_db()
             Citation.objects.filter(claim__revision=article.draft).update(verdict="supports")
             Claim.objects.filter(revision=article.draft).update(
-                certainty="moderate", certainty_wording="small benefit on average"
+                kind="effect", certainty="moderate", certainty_wording="small benefit on average"
             )
             workflow.approve(article, by=reviewer)
             workflow.publish(Article.objects.get(pk=article.pk), by=reviewer)

@@ -25,6 +25,7 @@ from articles.models import (
     Certainty,
     Citation,
     Claim,
+    ClaimKind,
     ReviewerProfile,
     Study,
     StudyType,
@@ -182,7 +183,9 @@ def review_everything(article, reviewer):
         verdict=Verdict.SUPPORTS, verdict_by=reviewer, verdict_at=timezone.now()
     )
     Claim.objects.filter(revision=revision).update(
-        certainty=Certainty.MODERATE, certainty_wording="small benefit on average"
+        kind=ClaimKind.EFFECT,
+        certainty=Certainty.MODERATE,
+        certainty_wording="small benefit on average",
     )
     for finding in workflow.open_lint_findings(article, revision):
         workflow.dismiss_lint_finding(article, fingerprint=finding.fingerprint, by=reviewer)

@@ -136,6 +136,41 @@ def test_set_certainty_refuses_a_wording_that_does_not_fit(in_review, reviewer):
 
 
 @pytest.mark.django_db
+def test_a_wording_carried_into_a_new_revision_is_judged_again_at_approval(
+    make_article, make_study, make_user, reviewer
+):
+    make_study("small2019", participants=40)
+    author = make_user("writer", groups=["Authors"])
+    article = make_article(body="Needling eased pain [@small2019].", author=author)
+    [claim] = refresh(article).live_revision.claims.all()
+    # The live revision says "based on few patients", which fits a study of 40 people.
+    claim.kind, claim.certainty, claim.certainty_wording = ClaimKind.EFFECT, Certainty.LOW, FEW
+    claim.full_clean()
+    claim.save()
+    # A correction: the study had 4,000 participants. The next revision carries the wording.
+    Study.objects.filter(key="small2019").update(participants=4000)
+    live = refresh(article).live_revision
+    workflow.save_draft(
+        refresh(article), title=live.title, summary=live.summary, body=live.body, by=author
+    )
+    workflow.submit_for_review(refresh(article), by=author)
+    [carried] = refresh(article).draft.claims.all()
+    assert carried.certainty_wording == FEW
+    for citation in carried.citations.all():
+        workflow.record_verdict(citation, verdict="supports", by=reviewer)
+
+    problems = workflow.APPROVE.check(refresh(article), reviewer)
+    [unfit] = [problem for problem in problems if problem.code == "unfit_wording"]
+    assert unfit.message.startswith(
+        f"Choose the patient wording of claim(s) 1 again: “{FEW}” does not fit this claim:"
+    )
+    with pytest.raises(workflow.WorkflowRefused, match="Choose the patient wording"):
+        workflow.approve(refresh(article), by=reviewer)
+    workflow.set_certainty(carried, certainty=Certainty.LOW, wording="", by=reviewer)
+    workflow.approve(refresh(article), by=reviewer)
+
+
+@pytest.mark.django_db
 def test_review_screen_offers_fitting_wordings_and_shows_stated_grade(client, in_review, reviewer):
     safety, effect = claims_of(in_review)
     client.force_login(reviewer)
