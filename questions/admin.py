@@ -292,6 +292,13 @@ class PublicAnswerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # answers are the audit record
 
+    def has_change_permission(self, request, obj=None):
+        # A submitted answer is frozen (a new draft is written instead): its page is for
+        # reading, with the link to its review. Saving it had nothing to save (a 500).
+        if obj is not None and obj.is_frozen():
+            return False
+        return super().has_change_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
         saved = answering.save_answer(
             form.cleaned_data.get("question") or obj.question,

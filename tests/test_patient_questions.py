@@ -335,6 +335,24 @@ def test_answer_with_an_uncited_claim_is_refused(redacted, author, reviewer, mak
     )
 
 
+def test_a_submitted_answers_admin_page_is_for_reading(client, redacted, author, make_study):
+    make_study("longterm")
+    answer = answering.save_answer(
+        redacted, body="Benefits fade over months [@longterm].", by=author
+    )
+    url = reverse("admin:questions_publicanswer_change", args=[answer.pk])
+    client.force_login(author)
+    assert 'name="_save"' in client.get(url).content.decode()  # a draft is edited here
+    answering.submit_answer(answer, by=author)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    assert "Claims, verdicts and certainty" in page.content.decode()  # the review link stays
+    assert client.post(url, {"body": "Changed."}).status_code == 403
+    answer.refresh_from_db()
+    assert answer.body == "Benefits fade over months [@longterm]."
+
+
 def test_answer_with_an_unverified_citation_or_by_its_own_writer_is_refused(
     redacted, make_reviewer, make_study
 ):
