@@ -27,12 +27,14 @@ from .models import (
     AccessKind,
     FlagRule,
     IntakeSubmission,
+    Outcome,
     Question,
     Questionnaire,
     QuestionnaireStatus,
     SubmissionAccess,
     SubmissionNote,
     clinical_ordering,
+    current_outcome_expression,
 )
 
 
@@ -139,6 +141,22 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OutcomeFilter(admin.SimpleListFilter):
+    """The outcome the patient was last advised: a form resent with more urgent answers is
+    listed with the more urgent ones, as the queue orders it."""
+
+    title = _("outcome")
+    parameter_name = "outcome__exact"  # the address Django's own filter used
+
+    def lookups(self, request, model_admin):
+        return Outcome.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Outcome.values:
+            return queryset.with_current_outcome(self.value())
+        return queryset
+
+
 class NotifiedFilter(admin.SimpleListFilter):
     title = _("staff email")
     parameter_name = "notified"
@@ -186,7 +204,7 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     list_filter = [
         AssigneeFilter,
         WaitingFilter,
-        "outcome",
+        OutcomeFilter,
         "status",
         ("submitted_at", DateFieldListFilter),
         "assignee",
@@ -324,7 +342,8 @@ class IntakeSubmissionAdmin(ClinicalOnly, admin.ModelAdmin):
     def reference(self, obj):
         return f"#{obj.pk}"
 
-    @admin.display(description=_("outcome"), ordering="outcome")
+    # Sorted as the queue is: urgent first, a more urgent resend counting.
+    @admin.display(description=_("outcome"), ordering=current_outcome_expression())
     def outcome_badge(self, obj):
         return render_to_string(
             "admin/screening/intakesubmission/_outcome_badge.html",

@@ -420,8 +420,13 @@ def target_wait(outcome: str) -> timedelta:
     return timedelta(hours=settings.INTAKE_TARGET_HOURS[outcome])
 
 
+# The values `current_outcome_expression` gives each outcome (the queue's order).
+CURRENT_OUTCOME_VALUE = {Outcome.URGENT: 0, Outcome.REVIEW: 1, Outcome.ROUTINE: 2}
+
+
 def current_outcome_expression():
-    """SQL for IntakeSubmission.current_outcome(): a more urgent resend counts."""
+    """SQL for IntakeSubmission.current_outcome(): a more urgent resend counts. Its value for
+    each outcome is CURRENT_OUTCOME_VALUE's."""
     return Case(
         When(Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT), then=Value(0)),
         When(Q(outcome=Outcome.REVIEW) | Q(escalated_outcome=Outcome.REVIEW), then=Value(1)),
@@ -456,13 +461,18 @@ class IntakeSubmissionQuerySet(models.QuerySet):
         """The intake queue: see clinical_ordering()."""
         return self.order_by(*clinical_ordering())
 
+    def with_current_outcome(self, outcome):
+        """Forms whose patient was last advised `outcome` (a more urgent resend counts)."""
+        return self.alias(current_value=current_outcome_expression()).filter(
+            current_value=CURRENT_OUTCOME_VALUE[outcome]
+        )
+
     def overdue(self, now=None):
         """Waiting forms older than the clinic's target for their (current) outcome."""
         now = now or timezone.now()
         current = current_outcome_expression()
-        rank = {Outcome.URGENT: 0, Outcome.REVIEW: 1, Outcome.ROUTINE: 2}
         late = Q()
-        for outcome, value in rank.items():
+        for outcome, value in CURRENT_OUTCOME_VALUE.items():
             late |= Q(urgency=value, submitted_at__lt=now - target_wait(outcome))
         return self.waiting().alias(urgency=current).filter(late)
 

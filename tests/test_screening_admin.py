@@ -12,6 +12,7 @@ from django.urls import reverse
 from screening.models import (
     AccessKind,
     IntakeSubmission,
+    Outcome,
     Question,
     Questionnaire,
     QuestionnaireStatus,
@@ -206,6 +207,35 @@ def test_assigned_to_me_filter_shows_only_my_forms(client, submit, clinician, ma
     assert "Mine" in mine and "Theirs" not in mine and "Nobodys" not in mine
     nobody = client.get(f"{LIST}?assigned=nobody").content.decode()
     assert "Nobodys" in nobody and "Mine" not in nobody
+
+
+def test_outcome_filter_and_column_count_a_more_urgent_resend(client, submit, clinician):
+    submit(full_name="Routine Only")
+    submit(full_name="Review Form", q_pregnant="yes")
+    submit(full_name="Resent Urgent")
+    submit(full_name="Urgent Form", q_saddle_numbness="yes")
+    IntakeSubmission.objects.filter(full_name="Resent Urgent").update(
+        escalated_outcome=Outcome.URGENT
+    )
+    client.force_login(clinician)
+
+    def names(query):
+        rows = tree(client.get(f"{LIST}?{query}")).xpath('//table[@id="result_list"]/tbody/tr')
+        return sorted(
+            name
+            for row in rows
+            for name in ("Routine Only", "Review Form", "Resent Urgent", "Urgent Form")
+            if name in row.text_content()
+        )
+
+    assert names("outcome__exact=urgent") == ["Resent Urgent", "Urgent Form"]
+    assert names("outcome__exact=review") == ["Review Form"]
+    assert names("outcome__exact=routine") == ["Routine Only"]
+    # Sorted by the outcome column: urgent first, the resent form with them.
+    rows = tree(client.get(f"{LIST}?o=3")).xpath('//table[@id="result_list"]/tbody/tr')
+    first_two = " ".join(row.text_content() for row in rows[:2])
+    assert "Urgent Form" in first_two and "Resent Urgent" in first_two
+    assert "Review Form" in rows[2].text_content()
 
 
 def test_csv_export_is_formula_safe_and_recorded(client, submit, clinician):
