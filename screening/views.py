@@ -50,15 +50,22 @@ def intake_rate(group, request):
 
 
 def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
-    """How many forms this address has stored in the current window (None: no limit applies)."""
-    return get_usage(
-        request,
-        group="screening.intake",
-        key="ip",
-        rate=intake_rate,
-        method="POST",
-        increment=increment,
-    )
+    """How many forms this address has stored in the current window (None: no limit applies).
+
+    The count lives in the cache. While the cache is unreachable no limit applies: a patient's
+    form, perhaps with warning signs, matters more than holding back a flood for that while."""
+    try:
+        return get_usage(
+            request,
+            group="screening.intake",
+            key="ip",
+            rate=intake_rate,
+            method="POST",
+            increment=increment,
+        )
+    except Exception:
+        logger.exception("Intake rate limit unreadable (cache unreachable); no limit applied")
+        return None
 
 
 def load_form_questionnaire(request):

@@ -4,7 +4,8 @@ real failure, on a private PostgreSQL, is in test_fault_tolerance.py)."""
 from unittest import mock
 
 import pytest
-from django.db import OperationalError
+from django.core.management import call_command
+from django.db import OperationalError, connection
 from django.test import Client
 
 from screening import fallback, submissions
@@ -57,3 +58,72 @@ def test_copied_result_link_opens_nothing_while_the_database_is_up(client, submi
     assert "advice=" in location
     assert Client().get(location).status_code == 404
     assert client.get(location).status_code == 200
+
+
+def _database_down(execute, sql, params, many, context):
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_with_the_database_cache_a_database_outage_still_gives_the_advice(
+    client, intake_data, settings
+):
+    # The README offers the database cache for the rate limit; it fails with the database.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "clinic_cache",
+        }
+    }
+    call_command("createcachetable", verbosity=0)
+    fallback.forget()
+    assert client.get("/intake/").status_code == 200  # the questionnaire is remembered
+    with connection.execute_wrapper(_database_down):
+        response = client.post("/intake/", intake_data(q_bladder_bowel="yes"))
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert URGENT_HEADING in page and "Alex Example" in page
+    assert not IntakeSubmission.objects.exists()
+
+
+def test_with_the_shared_cache_unreachable_a_form_is_stored_and_its_result_shown(
+    client, intake_data, settings
+):
+    # Redis down (nothing listens on port 1): sessions live in the database alone, and the
+    # rate limit does not apply until the cache is back.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.redis_cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    settings.SESSION_ENGINE = "clinic.resilient_cached_sessions"
+    assert client.get("/intake/").status_code == 200
+    data = intake_data(q_bladder_bowel="yes")
+    response = client.post("/intake/", data)
+    assert response.status_code == 302
+    submission = IntakeSubmission.objects.get()
+    result = client.get(response["Location"])
+    assert result.status_code == 200 and URGENT_HEADING in result.content.decode()
+    # The same form again (a double click): still one, and its result again.
+    again = client.post("/intake/", data)
+    assert again.status_code == 302 and IntakeSubmission.objects.get() == submission
+
+
+def test_cached_sessions_use_the_database_alone_while_the_cache_is_unreachable(settings):
+    from clinic.resilient_cached_sessions import SessionStore
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.redis_cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    store = SessionStore()
+    store["who"] = "a patient"
+    store.save()
+    key = store.session_key
+    assert SessionStore(key)["who"] == "a patient"
+    assert SessionStore().exists(key)
+    SessionStore(key).delete()  # signing out
+    assert not SessionStore().exists(key)
+    assert SessionStore(key).load() == {}
