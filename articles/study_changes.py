@@ -24,6 +24,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
@@ -137,6 +138,7 @@ def accept_change(change, *, by, note="", now=None):
         change.status = StudyChangeStatus.ACCEPTED
         change.decided_by, change.decided_at, change.decision_note = by, now, note[:300]
         change.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+        refresh_citations_in_review(study)
         fields = ", ".join(
             str(Study._meta.get_field(name).verbose_name) for name in sorted(change.proposed)
         )
@@ -154,6 +156,23 @@ def accept_change(change, *, by, note="", now=None):
             now=now,
         )
     return change
+
+
+def refresh_citations_in_review(study) -> int:
+    """The citations of `study` in texts submitted and not yet approved (article revisions and
+    patient answers) take the study as it is now, and lose their verdicts.
+
+    Their record of the study was taken at submission and is what patients will see once the
+    text is approved, while the review screen shows the library's entry: after a change the
+    reviewer would judge one and patients be shown the other. Now the reviewer judges the
+    claim again against the changed study, and that is what is recorded. Texts already
+    approved keep what was approved (live ones are flagged for review instead)."""
+    in_review = Citation.objects.filter(study=study).filter(
+        Q(claim__revision__submitted_at__isnull=False, claim__revision__approved_at__isnull=True)
+        | Q(claim__answer__submitted_at__isnull=False, claim__answer__approved_at__isnull=True)
+    )
+    in_review.update(verdict="", verdict_note="", verdict_by=None, verdict_at=None)
+    return in_review.record_studies_as_reviewed()
 
 
 def reject_change(change, *, by, note="", now=None):

@@ -294,3 +294,54 @@ def test_live_page_renders_the_reference_as_reviewed_even_after_a_direct_edit(cl
 )
 def test_staff_are_told_what_a_change_flagged(articles, answers, message):
     assert flagged_message(articles=articles, answers=answers).startswith(message)
+
+
+def test_a_change_accepted_during_review_is_judged_again_and_is_what_patients_see(
+    client, make_article, make_study, author, reviewer
+):
+    make_study("inreview2020", finding="Needling helped a lot for a year.")
+    article = make_article(
+        body="Needling helps [@inreview2020].", status="in_review", author=author
+    )
+    review_everything(refresh(article), reviewer)  # verdicts against the old finding
+    study = Study.objects.get(key="inreview2020")
+    accept_change(
+        propose_change(study, {"finding": "No better than sham at 8 weeks."}, by=reviewer),
+        by=reviewer,
+    )
+    # The verdict given against the old finding is gone: approval waits for a new one.
+    problems = {p.code for p in workflow.APPROVE.check(refresh(article), reviewer)}
+    assert "unsupported_citation" in problems
+    review_everything(refresh(article), reviewer)
+    workflow.approve(refresh(article), by=reviewer)
+    workflow.publish(refresh(article), by=reviewer)
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "No better than sham at 8 weeks." in page
+    assert "Needling helped a lot for a year." not in page
+
+
+def test_a_study_described_during_review_stays_as_approved_after_later_changes(
+    client, make_article, make_study, author, reviewer
+):
+    make_study("imported2021", study_type="", finding="")  # imported: not described yet
+    article = make_article(
+        body="Needling helps [@imported2021].", status="in_review", author=author
+    )
+    study = Study.objects.get(key="imported2021")
+    accept_change(
+        propose_change(
+            study, {"study_type": StudyType.RCT, "finding": "Helped a little."}, by=reviewer
+        ),
+        by=reviewer,
+    )
+    review_everything(refresh(article), reviewer)
+    workflow.approve(refresh(article), by=reviewer)
+    workflow.publish(refresh(article), by=reviewer)
+    accept_change(
+        propose_change(
+            Study.objects.get(key="imported2021"), {"finding": "Rewritten later."}, by=reviewer
+        ),
+        by=reviewer,
+    )
+    page = client.get(article.get_absolute_url()).content.decode()
+    assert "Helped a little." in page and "Rewritten later." not in page
