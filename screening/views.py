@@ -197,9 +197,10 @@ def resent(request, form: IntakeForm, submission: IntakeSubmission, evaluated):
         submission.refresh_from_db(fields=["escalated_outcome", "escalated_flags"])
     if can_see_result(request, submission.public_id):
         return redirect(result_url(submission, changed=bool(changed)))
-    if changed and result.outcome == Outcome.URGENT:
-        # Another browser resent this form with urgent answers: show the advice its own answers
-        # call for, and nothing of the stored form.
+    if changed and result.outcome != Outcome.ROUTINE:
+        # Another browser resent this form with answers that call for urgent care or a
+        # clinician's call: show the advice its own answers call for, and nothing of the
+        # stored form.
         context = result_context(result.outcome, submissions.flag_records(result), changed=True)
         return private(render(request, "screening/result.html", context))
     # Another browser resent the form: confirm receipt, but never show the stored result.

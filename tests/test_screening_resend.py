@@ -152,6 +152,11 @@ def test_another_browser_resending_urgent_answers_sees_advice_but_not_the_stored
     assert "You sent us this form on" not in html  # nothing of the stored form
     assert "no-store" in response["Cache-Control"]
     assert IntakeSubmission.objects.get().escalated_outcome == Outcome.URGENT
+    # Answers that call for a clinician's call: that advice, again nothing of the stored form.
+    review = Client().post("/intake/", {**data, "q_bleeding": "yes"})
+    assert review.status_code == 200
+    assert "A clinician will call you first" in review.content.decode()
+    assert "You sent us this form on" not in review.content.decode()
     # Routine changes from another browser: receipt only.
     other = Client().post("/intake/", {**data, "q_pain_now": "2"})
     assert other["Location"] == "/intake/received/"
