@@ -201,10 +201,17 @@ def record_changed_resend(
         )
         if more_urgent:
             less_urgent = ["", *(o for o in Outcome.values if is_more_urgent(result.outcome, o))]
-            IntakeSubmission.objects.filter(
+            escalated = IntakeSubmission.objects.filter(
                 pk=submission.pk, escalated_outcome__in=less_urgent
             ).update(
                 escalated_outcome=result.outcome,
                 escalated_at=timezone.now(),
                 escalated_flags=flag_records(result),
+                # Staff are emailed again, at the new outcome: an email already sent, or being
+                # sent, gave the old one (the send in flight loses its claim, so it does not
+                # record itself as the last word).
+                notified_at=None,
+                notify_claimed_at=None,
             )
+            if escalated:
+                queue_notification(submission)

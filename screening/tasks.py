@@ -57,16 +57,19 @@ def compose(submission: IntakeSubmission) -> tuple[str, str]:
     link = settings.SITE_URL + reverse(
         "admin:screening_intakesubmission_change", args=[submission.pk]
     )
-    subject = f"New intake form #{submission.pk}: {outcome}"
-    lines = [
-        f"A new intake form has arrived (#{submission.pk}).",
-        f"Triage outcome: {outcome}.",
-    ]
     if current != submission.outcome:
-        lines.append(
-            f"It was sent again with more urgent answers (first sent as "
-            f"{submission.get_outcome_display()}); see the automatic note on the form."
-        )
+        subject = f"Intake form #{submission.pk}: now {outcome} (answers sent again)"
+        lines = [
+            f"An intake form was sent again with more urgent answers (#{submission.pk}).",
+            f"Triage outcome: {outcome} (first sent as {submission.get_outcome_display()}); "
+            "see the automatic note on the form.",
+        ]
+    else:
+        subject = f"New intake form #{submission.pk}: {outcome}"
+        lines = [
+            f"A new intake form has arrived (#{submission.pk}).",
+            f"Triage outcome: {outcome}.",
+        ]
     if current == Outcome.URGENT:
         lines.append(
             "The patient was told to seek urgent medical care now. Please follow up today."
@@ -139,17 +142,20 @@ def notify_new_submission(submission_id: int, attempt: int = 1) -> str:
             release(submission_id, claimed_at)
         logger.exception("Intake #%s: notification attempt %s failed", submission_id, attempt)
         raise
-    record_sent(submission_id, timezone.now())
+    record_sent(submission_id, timezone.now(), claimed_at)
     return "sent"
 
 
-def record_sent(submission_id: int, sent_at: datetime) -> None:
-    """Mark the email sent, waiting out a database restart rather than losing the fact."""
+def record_sent(submission_id: int, sent_at: datetime, claimed_at: datetime) -> None:
+    """Mark the email sent, waiting out a database restart rather than losing the fact.
+
+    Only while this send's claim stands: a resend with more urgent answers takes the claim
+    away (`submissions.record_changed_resend`), and the email that says so must still go."""
     give_up_at = time.monotonic() + RECORD_SENT_FOR.total_seconds()
     wait = 0.5
     while True:
         try:
-            IntakeSubmission.objects.filter(pk=submission_id).update(
+            IntakeSubmission.objects.filter(pk=submission_id, notify_claimed_at=claimed_at).update(
                 notified_at=sent_at, notify_claimed_at=None
             )
             return

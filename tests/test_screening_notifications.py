@@ -100,11 +100,47 @@ def test_a_resend_with_more_urgent_answers_before_the_email_goes_is_in_the_email
     submission = IntakeSubmission.objects.get()
     assert (submission.outcome, submission.escalated_outcome) == ("routine", "urgent")
     run_worker()
-    [email] = mail.outbox
-    assert email.subject == f"New intake form #{submission.pk}: Urgent"
-    assert "Triage outcome: Urgent." in email.body
-    assert "more urgent answers (first sent as Routine)" in email.body
+    [email] = mail.outbox  # one email: the second task finds it sent
+    assert email.subject == f"Intake form #{submission.pk}: now Urgent (answers sent again)"
+    assert "Triage outcome: Urgent (first sent as Routine)" in email.body
     assert "seek urgent medical care now" in email.body
+
+
+def test_a_resend_with_more_urgent_answers_after_the_email_went_is_emailed_too(client, intake_data):
+    data = intake_data()
+    assert client.post("/intake/", data).status_code == 302
+    run_worker()
+    [first] = mail.outbox
+    assert first.subject.endswith(": Routine")
+    assert client.post("/intake/", {**data, "q_saddle_numbness": "yes"}).status_code == 302
+    run_worker()
+    [_first, second] = mail.outbox
+    submission = IntakeSubmission.objects.get()
+    assert second.subject == f"Intake form #{submission.pk}: now Urgent (answers sent again)"
+    for detail in PERSONAL:
+        assert detail.lower() not in (second.subject + second.body).lower(), detail
+    submission.refresh_from_db()
+    assert submission.notified_at is not None
+    # The same resend again (a double click) sends nothing more.
+    client.post("/intake/", {**data, "q_saddle_numbness": "yes"})
+    run_worker()
+    assert len(mail.outbox) == 2
+
+
+def test_an_email_being_sent_when_answers_turn_urgent_is_followed_by_one_that_says_so(
+    client, intake_data
+):
+    data = intake_data()
+    assert client.post("/intake/", data).status_code == 302
+    submission = IntakeSubmission.objects.get()
+    claimed_at = tasks.claim(submission.pk)  # a worker is sending the routine email now
+    assert client.post("/intake/", {**data, "q_saddle_numbness": "yes"}).status_code == 302
+    tasks.record_sent(submission.pk, timezone.now(), claimed_at)  # that send finishes
+    submission.refresh_from_db()
+    assert submission.notified_at is None  # it does not count as the last word
+    run_worker()
+    subjects = [email.subject for email in mail.outbox]
+    assert subjects == [f"Intake form #{submission.pk}: now Urgent (answers sent again)"]
 
 
 def test_failed_send_loses_nothing_and_is_retried(submit):

@@ -91,9 +91,10 @@ def test_resend_with_more_urgent_answers_shows_urgent_advice_and_flags_the_submi
     assert "Please call the clinic on" in html and 'href="tel:01632960000"' in html
     assert "nerves at the base of the spine" in html  # why: the new answer's explanation
     assert "Alex Example" not in html
-    # Nothing new stored, the stored answers unchanged, the escalation recorded on the form.
+    # Nothing new stored, the stored answers unchanged, the escalation recorded on the form,
+    # and staff emailed again at the new outcome.
     assert IntakeSubmission.objects.count() == 1
-    assert DBTaskResult.objects.count() == 1
+    assert DBTaskResult.objects.count() == 2
     submission.refresh_from_db()
     assert submission.outcome == Outcome.ROUTINE
     assert {a["key"]: a["value"] for a in submission.answers}["saddle_numbness"] == "no"
