@@ -14,6 +14,7 @@ both, so that person's own resends still collapse into one submission.
 
 import uuid
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -51,6 +52,15 @@ def is_same_person(submission: IntakeSubmission, data: Mapping[str, Any]) -> boo
     return any(mine and mine == theirs for mine, theirs in zip(stored, sent, strict=True))
 
 
+# Longer than a sent form page's token is reused for (`views.RESEND_WINDOW`), and a resend.
+SAME_PAGE_LOOKBACK = timedelta(hours=2)
+
+
+def derived_token(token: uuid.UUID, full_name: str, email: str, phone: str) -> uuid.UUID:
+    """The token a form is stored under when its page's token already stored someone else's."""
+    return uuid.uuid5(token, "|".join(identity(full_name, email, phone)))
+
+
 def find_previous(form: IntakeForm) -> tuple[uuid.UUID, IntakeSubmission | None]:
     """The token to store this form under, and the submission already stored with it, if any."""
     data = form.cleaned_data
@@ -58,8 +68,27 @@ def find_previous(form: IntakeForm) -> tuple[uuid.UUID, IntakeSubmission | None]
     previous = IntakeSubmission.objects.filter(token=token).first()
     if previous is None or is_same_person(previous, data):
         return token, previous
-    derived = uuid.uuid5(token, "|".join(identity(data["full_name"], data["email"], data["phone"])))
-    return derived, IntakeSubmission.objects.filter(token=derived).first()
+    derived = derived_token(token, data["full_name"], data["email"], data["phone"])
+    previous = IntakeSubmission.objects.filter(token=derived).first()
+    if previous is None:
+        # A second patient on a shared form page who corrected their name, email or phone
+        # and sent it again: their form was stored under the details they first sent.
+        previous = _stored_from_the_same_page_by(token, data)
+    return (derived if previous is None else previous.token), previous
+
+
+def _stored_from_the_same_page_by(
+    token: uuid.UUID, data: Mapping[str, Any]
+) -> IntakeSubmission | None:
+    recent = IntakeSubmission.objects.filter(
+        submitted_at__gte=timezone.now() - SAME_PAGE_LOOKBACK
+    ).values_list("pk", "token", "full_name", "email", "phone")
+    for pk, stored_token, full_name, email, phone in recent:
+        if stored_token == derived_token(token, full_name, email, phone):
+            submission = IntakeSubmission.objects.get(pk=pk)
+            if is_same_person(submission, data):
+                return submission
+    return None
 
 
 def evaluate(form: IntakeForm) -> tuple[dict, triage.Triage]:

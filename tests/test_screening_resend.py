@@ -184,6 +184,11 @@ def test_someone_else_filling_in_the_reused_page_gets_their_own_submission(clien
     client.post("/intake/", someone_else)
     assert IntakeSubmission.objects.count() == 2
     assert not SubmissionNote.objects.exists()
+    # Back, a typo in their name put right, sent again: still their one form, with a note.
+    corrected = client.post("/intake/", {**someone_else, "full_name": "Sam Otter"})
+    assert result_path(corrected) == f"/intake/result/{second.public_id}/"
+    assert IntakeSubmission.objects.count() == 2
+    assert "Full name: Sam Other → Sam Otter" in SubmissionNote.objects.get().text
 
 
 def test_the_same_patient_correcting_their_name_is_still_the_same_form(client, intake_data):
