@@ -37,6 +37,7 @@ from .models import (
     NoticeNature,
     ReviewFlag,
     ReviewFlagReason,
+    Status,
     Study,
     StudyChange,
     StudyChangeStatus,
@@ -167,9 +168,15 @@ def refresh_citations_in_review(study) -> int:
     reviewer would judge one and patients be shown the other. Now the reviewer judges the
     claim again against the changed study, and that is what is recorded. Texts already
     approved keep what was approved (live ones are flagged for review instead)."""
+    # Only the revision each article has in review now: earlier revisions, sent back or
+    # superseded, keep their verdicts and record as history.
     in_review = Citation.objects.filter(study=study).filter(
-        Q(claim__revision__submitted_at__isnull=False, claim__revision__approved_at__isnull=True)
-        | Q(claim__answer__submitted_at__isnull=False, claim__answer__approved_at__isnull=True)
+        Q(claim__revision__in=Article.objects.filter(status=Status.IN_REVIEW).values("draft"))
+        | Q(
+            claim__answer__submitted_at__isnull=False,
+            claim__answer__approved_at__isnull=True,
+            claim__answer__retired_at__isnull=True,
+        )
     )
     in_review.update(verdict="", verdict_note="", verdict_by=None, verdict_at=None)
     return in_review.record_studies_as_reviewed()

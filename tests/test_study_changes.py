@@ -9,7 +9,15 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from articles import workflow
-from articles.models import Article, ReviewFlag, Study, StudyChange, StudyChangeStatus, StudyType
+from articles.models import (
+    Article,
+    Citation,
+    ReviewFlag,
+    Study,
+    StudyChange,
+    StudyChangeStatus,
+    StudyType,
+)
 from articles.study_changes import (
     StudyChangeRefused,
     accept_change,
@@ -345,3 +353,31 @@ def test_a_study_described_during_review_stays_as_approved_after_later_changes(
     )
     page = client.get(article.get_absolute_url()).content.decode()
     assert "Helped a little." in page and "Rewritten later." not in page
+
+
+def test_a_change_leaves_the_verdicts_of_revisions_no_longer_in_review_as_they_were(
+    make_article, make_study, author, reviewer
+):
+    make_study("history2018", finding="Helped some people.")
+    article = make_article(body="Needling helps [@history2018].", status="in_review", author=author)
+    review_everything(refresh(article), reviewer)
+    workflow.request_changes(refresh(article), by=reviewer, comment="Soften the claim.")
+    sent_back = refresh(article).draft
+    before = list(
+        Citation.objects.filter(claim__revision=sent_back).values_list(
+            "verdict", "finding_as_reviewed"
+        )
+    )
+    assert before == [("supports", "Helped some people.")]
+    accept_change(
+        propose_change(
+            Study.objects.get(key="history2018"), {"finding": "Helped few people."}, by=reviewer
+        ),
+        by=reviewer,
+    )
+    after = list(
+        Citation.objects.filter(claim__revision=sent_back).values_list(
+            "verdict", "finding_as_reviewed"
+        )
+    )
+    assert after == before
