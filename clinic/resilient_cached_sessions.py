@@ -4,7 +4,8 @@ outage behaviour of `clinic.resilient_sessions`. Used when CACHE_URL names a sha
 
 The cache is a copy: while it is unreachable, sessions are read from and written to the
 database alone (Django's own store already tolerates a failed write to the cache, but not a
-failed copy after reading from the database, a lookup of a new key, or a deletion).
+failed copy after reading from the database or a lookup of a new key). Signing out is the
+exception: it fails visibly when the cache cannot drop its copy.
 """
 
 import logging
@@ -45,16 +46,15 @@ class _CacheOptionalSessionStore(CachedDatabaseSessionStore):
         return DatabaseSessionStore.exists(self, session_key)
 
     def delete(self, session_key=None):
+        """Signing out: fails visibly, having changed nothing, when the cache cannot drop its
+        copy (after a brief cache error that copy could still be served); the copy goes again
+        after the row, in case a request copied the row back meanwhile."""
         session_key = session_key or self.session_key
-        DatabaseSessionStore.delete(self, session_key)
         if session_key is None:
             return
-        try:
-            self._cache.delete(self.cache_key_prefix + session_key)
-        except Exception:
-            # The database row is gone, so the session ends for good once the cache is back
-            # and its copy expires; until then the cache is unreachable and serves nothing.
-            logger.warning("Session cache unreachable; its copy of a deleted session stays")
+        self._cache.delete(self.cache_key_prefix + session_key)
+        DatabaseSessionStore.delete(self, session_key)
+        self._cache.delete(self.cache_key_prefix + session_key)
 
 
 class SessionStore(ResilientSessionMixin, _CacheOptionalSessionStore):

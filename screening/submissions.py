@@ -83,11 +83,15 @@ def _stored_from_the_same_page_by(
     recent = IntakeSubmission.objects.filter(
         submitted_at__gte=timezone.now() - SAME_PAGE_LOOKBACK
     ).values_list("pk", "token", "full_name", "email", "phone")
+    sent = identity(data["full_name"], data["email"], data["phone"])
     for pk, stored_token, full_name, email, phone in recent:
-        if stored_token == derived_token(token, full_name, email, phone):
-            submission = IntakeSubmission.objects.get(pk=pk)
-            if is_same_person(submission, data):
-                return submission
+        if stored_token != derived_token(token, full_name, email, phone):
+            continue
+        # Two of the three details must still match: one corrected is that patient putting a
+        # typo right, while someone else on the same device may share a phone or a surname.
+        stored = identity(full_name, email, phone)
+        if sum(bool(a) and a == b for a, b in zip(stored, sent, strict=True)) >= 2:
+            return IntakeSubmission.objects.get(pk=pk)
     return None
 
 

@@ -124,10 +124,13 @@ def notify_new_submission(submission_id: int, attempt: int = 1) -> str:
             submission_id,
         )
         return "no recipient"
-    subject, body = compose(submission)
     claimed_at = claim(submission_id)
     if claimed_at is None:
         return "already sent or being sent"
+    # Written after claiming, from the form as it is now: a resend with more urgent answers
+    # before the claim would otherwise be reported at the old outcome and marked as told.
+    submission.refresh_from_db()
+    subject, body = compose(submission)
     try:
         send_mail(subject, body, None, [to])
     except Exception:

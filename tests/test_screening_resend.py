@@ -189,6 +189,11 @@ def test_someone_else_filling_in_the_reused_page_gets_their_own_submission(clien
     assert result_path(corrected) == f"/intake/result/{second.public_id}/"
     assert IntakeSubmission.objects.count() == 2
     assert "Full name: Sam Other → Sam Otter" in SubmissionNote.objects.get().text
+    # A third person on the same page who shares only the phone gets a form of their own.
+    third = {**someone_else, "full_name": "Kim Other", "email": "kim@example.net"}
+    client.post("/intake/", third)
+    assert IntakeSubmission.objects.filter(full_name="Kim Other").count() == 1
+    assert IntakeSubmission.objects.count() == 3
 
 
 def test_the_same_patient_correcting_their_name_is_still_the_same_form(client, intake_data):
