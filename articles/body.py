@@ -53,6 +53,7 @@ from markdown_it.token import Token
 
 from . import citation_grammar
 from .citation_grammar import CITATION_TOKENS, HIDDEN_CONTENT_TAGS, OPENING, Cite, sentence_ends
+from .lint import html_block_shown_text
 
 __all__ = ["BodyError", "Cite", "Claim", "ParsedBody", "parse"]
 
@@ -328,11 +329,9 @@ class _Walker:
             snippet = visible[position : position + 60].split("]", 1)[0].split("\n", 1)[0]
             snippet += "]" if visible.startswith("]", position + len(snippet)) else ""
             self._error(block, position, "marker_in_html", snippet)
-        # The elements whose content the linter skips as not readable text are dropped with
-        # their content, so that nothing reaches patients that the linter did not read.
-        text = nh3.clean(
-            block.content, tags=set(), clean_content_tags=set(HIDDEN_CONTENT_TAGS)
-        ).strip()
+        # Patients are shown the text the linter reads (tags skipped, the content of hidden
+        # elements dropped), so nothing reaches them that it did not read; nh3 then escapes it.
+        text = nh3.clean(html_block_shown_text(block.content), tags=set()).strip()
         block.content = f"<p>{text}</p>\n" if text else ""
 
     def _error(self, block: Token, offset: int, code: str, marker: str, detail: str = "") -> None:

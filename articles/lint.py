@@ -256,6 +256,37 @@ _BLOCK_TAG = re.compile(
 )
 
 
+def html_block_shown_text(content: str) -> str:
+    """The text of a raw HTML block as the linter reads it: tags, comments and declarations
+    skipped (`_HTML_PIECE`), the content of hidden elements (HIDDEN_CONTENT_TAGS) dropped.
+
+    The body parser shows patients this same text (`articles.body`), so a real HTML parser can
+    never find text in a block, say after a `>` inside a quoted attribute or an abrupt `<!-->`
+    comment, that the linter did not read.
+    """
+    parts: list[str] = []
+    hidden_until = ""
+    position = 0
+    for piece in _HTML_PIECE.finditer(content):
+        if not hidden_until:
+            parts.append(content[position : piece.start()])
+        position = piece.end()
+        tag = _TAG_NAME.match(piece.group())
+        if tag is None:
+            continue
+        name = tag.group(2).lower()
+        if hidden_until:
+            if tag.group(1) and name == hidden_until:
+                hidden_until = ""
+        elif not tag.group(1) and name in HIDDEN_CONTENT_TAGS and not piece.group().endswith("/>"):
+            hidden_until = name
+        elif _BLOCK_TAG.match(piece.group()):
+            parts.append("\n")
+    if not hidden_until:
+        parts.append(content[position:])
+    return "".join(parts)
+
+
 def _html_block_text(block: Token) -> Token:
     """An inline token for a raw HTML block: its text, tags and breaks as inline tokens over
     the block's own source, so findings quote the source and know their lines."""

@@ -612,3 +612,45 @@ def test_raw_html_text_reaches_patients_only_if_the_linter_reads_it(tag, inline)
     flagged = any(claim in finding.sentence for finding in uncited_claims(body))
     assert shown == flagged, (tag, shown, flagged)
     assert shown == (tag not in HIDDEN_CONTENT_TAGS)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # A ">" inside a quoted attribute: a browser reads the tag to its real end.
+        '<div data-x="a>b<textarea>">{claim}</div>',
+        # "<!-->" is a whole (empty) comment to a browser.
+        "<div><!-->{claim}<!-- --></div>",
+        '<div title="<!--">{claim}</div><!-- -->',
+        "<div><textarea/>{claim}</div>",
+        "<div><TEXTAREA >x</textarea >{claim}</div>",
+    ],
+)
+@pytest.mark.parametrize("inline", [False, True], ids=["block", "inline"])
+def test_html_a_browser_reads_differently_never_hides_a_claim_from_the_linter(html, inline):
+    claim = "Acupuncture cures cancer and diabetes in most patients."
+    raw = html.format(claim=claim)
+    body = f"Needling helped [@a]. {raw} Then." if inline else f"Needling helped [@a].\n\n{raw}\n"
+    shown = claim in parse(body).html
+    flagged = any(claim in finding.sentence for finding in uncited_claims(body))
+    assert flagged or not shown, parse(body).html
+
+
+HTML_PIECES = st.sampled_from(
+    [
+        "<div>", "</div>", "<textarea>", "</textarea>", "<span title=\"a>b\">", "</span>",
+        "<!--", "-->", "<!-->", "<p>", "</p>", "<noscript>", "</noscript>", "<br/>", "\"", ">",
+        "<", " ",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(HTML_PIECES, max_size=8), st.lists(HTML_PIECES, max_size=8))
+def test_no_raw_html_around_a_claim_shows_it_to_patients_unlinted(before, after):
+    claim = "Acupuncture cures cancer and diabetes in most patients."
+    raw = "".join(before) + claim + "".join(after)
+    for body in (f"Needling helped [@a].\n\n<div>{raw}\n", f"Needling helped [@a]. {raw}"):
+        shown = claim in parse(body).html
+        flagged = any(claim in finding.sentence for finding in uncited_claims(body))
+        assert flagged or not shown, (body, parse(body).html)
