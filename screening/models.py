@@ -425,12 +425,17 @@ CURRENT_OUTCOME_VALUE = {Outcome.URGENT: 0, Outcome.REVIEW: 1, Outcome.ROUTINE: 
 
 
 def current_outcome_expression():
-    """SQL for IntakeSubmission.current_outcome(): a more urgent resend counts. Its value for
-    each outcome is CURRENT_OUTCOME_VALUE's."""
+    """SQL for IntakeSubmission.current_outcome(), as its CURRENT_OUTCOME_VALUE: a more urgent
+    resend counts."""
     return Case(
-        When(Q(outcome=Outcome.URGENT) | Q(escalated_outcome=Outcome.URGENT), then=Value(0)),
-        When(Q(outcome=Outcome.REVIEW) | Q(escalated_outcome=Outcome.REVIEW), then=Value(1)),
-        default=Value(2),
+        *(
+            When(
+                Q(outcome=outcome) | Q(escalated_outcome=outcome),
+                then=Value(CURRENT_OUTCOME_VALUE[outcome]),
+            )
+            for outcome in (Outcome.URGENT, Outcome.REVIEW)
+        ),
+        default=Value(CURRENT_OUTCOME_VALUE[Outcome.ROUTINE]),
         output_field=models.IntegerField(),
     )
 
