@@ -250,6 +250,8 @@ class PublishAnswer(AnswerStep):
         replacing = PublicAnswer.objects.current().filter(question=answer.question)
         replaced_answers = list(replacing)
         replacing.update(retired_at=now)
+        for replaced in replaced_answers:
+            replaced.retired_at = now  # as stored: the search index reads it
         answer.published_by, answer.published_at = by, now
         answer.save(update_fields=["published_by", "published_at"])
         question = answer.question

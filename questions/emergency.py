@@ -75,7 +75,8 @@ _SPELLINGS = (
     (re.compile(r"\s+"), " "),
 )
 _PATTERNS = tuple(
-    (phrase, re.compile(r"(?<![\w'])" + re.escape(phrase) + r"(?![\w'])"))
+    # A plural ending still counts ("chest pains"): the list errs towards flagging.
+    (phrase, re.compile(r"(?<![\w'])" + re.escape(phrase) + r"(?:e?s)?(?![\w'])"))
     for phrase in EMERGENCY_PHRASES
 )
 

@@ -28,15 +28,20 @@ def question_rate(group, request):
 
 
 def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
-    """Questions stored from this address in the current window (None: no limit applies)."""
-    return get_usage(
-        request,
-        group="questions.ask",
-        key="ip",
-        rate=question_rate,
-        method="POST",
-        increment=increment,
-    )
+    """Questions stored from this address in the current window (None: no limit applies,
+    also while the cache that keeps the count is unreachable)."""
+    try:
+        return get_usage(
+            request,
+            group="questions.ask",
+            key="ip",
+            rate=question_rate,
+            method="POST",
+            increment=increment,
+        )
+    except Exception:
+        logger.exception("Question rate limit unreadable (cache unreachable); no limit applied")
+        return None
 
 
 @csrf_protect
@@ -52,9 +57,18 @@ def ask(request, slug):
     # Only stored questions count towards the limit, as on the intake form.
     usage = rate_limit_usage(request)
     limited = usage is not None and usage["count"] >= usage["limit"]
+    # Read before anything else: a patient describing an emergency gets the advice at once,
+    # also when the form is sent back for a missing email or consent.
+    terms = emergency_terms(request.POST.get("question", ""))
     if not form.is_valid():
-        return page(request, article, form, status=429 if limited else 400, limited=limited)
-    terms = emergency_terms(form.cleaned_data["question"])
+        return page(
+            request,
+            article,
+            form,
+            status=429 if limited else 400,
+            limited=limited,
+            urgent=bool(terms),
+        )
     if limited:
         logger.warning("Question rate limit reached; question shown again, not stored")
         return page(request, article, form, status=429, limited=True, urgent=bool(terms))

@@ -728,3 +728,35 @@ def test_answer_leaves_search_with_its_article_and_comes_back(client, published,
     assert search_hits(client, "benefits fade") == []
     workflow.publish(refresh(article), by=reviewer)
     assert search_hits(client, "benefits fade") == [published.get_absolute_url()]
+
+
+def test_a_replaced_answer_leaves_the_search_index(client, published, author, reviewer):
+    newer = approved_answer(
+        published.question, author, reviewer, body="Effects wear off within a year [@longterm]."
+    )
+    answering.publish_answer(newer, by=reviewer)
+    published.refresh_from_db()
+    assert published.retired_at is not None
+    assert search_hits(client, "wear off") == [newer.get_absolute_url()]
+    assert search_hits(client, "benefits fade") == []
+
+
+def test_urgent_advice_is_shown_also_when_the_question_is_sent_back(client, article):
+    response = client.post(
+        ask_url(article), {"question": "Since the needles I can't feel my legs, what now?"}
+    )
+    assert response.status_code == 400
+    assert not PatientQuestion.objects.exists()
+    assert response.context["urgent"] is True
+    assert "Ask a question" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("I keep getting chest pains after needling", ["chest pain"]),
+        ("Overdoses worry me", ["overdose"]),
+    ],
+)
+def test_plural_emergency_words_count(text, expected):
+    assert emergency_terms(text) == expected
