@@ -75,8 +75,17 @@ _SPELLINGS = (
     (re.compile(r"\s+"), " "),
 )
 _PATTERNS = tuple(
-    # A plural ending still counts ("chest pains"): the list errs towards flagging.
-    (phrase, re.compile(r"(?<![\w'])" + re.escape(phrase) + r"(?:e?s)?(?![\w'])"))
+    # A plural ending still counts ("chest pains"): the list errs towards flagging. Where the
+    # list has the plural itself ("can't feel my legs" beside "...my leg"), that one names it.
+    (
+        phrase,
+        re.compile(
+            r"(?<![\w'])"
+            + re.escape(phrase)
+            + ("" if f"{phrase}s" in EMERGENCY_PHRASES else r"(?:e?s)?")
+            + r"(?![\w'])"
+        ),
+    )
     for phrase in EMERGENCY_PHRASES
 )
 
