@@ -36,6 +36,7 @@ from pylatexenc.latex2text import LatexNodes2Text
 
 from .models import Study, StudyType, normalise_doi, normalise_pmid
 
+logger = logging.getLogger(__name__)
 # bibtexparser logs a warning per malformed block; the import reports each one itself.
 logging.getLogger("bibtexparser").setLevel(logging.ERROR)
 
@@ -148,6 +149,8 @@ def ascii_slug(text: str) -> str:
 def normalise_title(title: str) -> str:
     """Case, accents, punctuation and spacing ignored: for recognising the same paper."""
     text = unicodedata.normalize("NFKD", title.translate(_TRANSLITERATE)).casefold()
+    # The accents NFKD splits off go, not become spaces ("Réduction" is "reduction").
+    text = "".join(char for char in text if not unicodedata.combining(char))
     return " ".join(re.sub(r"[^\w\s]|_", " ", text).split())
 
 
@@ -479,6 +482,11 @@ def read_csl_json(name: str, text: str) -> tuple[list[Record], list[RecordError]
             records.append(csl_record(name, position, item))
         except RecordProblem as problem:
             errors.append(RecordError(name, position, str(problem)))
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+            # A field of the wrong shape (a year not nested in "date-parts", a null name):
+            # this item is reported, the rest of the file still imports.
+            logger.info("CSL-JSON %s %s unreadable: %r", name, position, exc)
+            errors.append(RecordError(name, position, "a field has the wrong form for CSL-JSON"))
     return records, errors
 
 

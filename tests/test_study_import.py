@@ -1,5 +1,6 @@
 """Importing studies from BibTeX, RIS, PubMed MEDLINE and CSL-JSON files."""
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -217,3 +218,33 @@ def test_files_in_other_encodings_are_read_and_the_user_told(tmp_path, encoding,
     assert (study.authors, study.title) == ("Müller J", "Café “études” of pain")
     assert note in err.getvalue()
     assert ("not UTF-8" in err.getvalue()) == bool(note)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"title": "A trial", "issued": {"date-parts": [2009]}},
+        {"title": "A trial", "author": [{"family": "Smith", "given": None}]},
+        {"title": "A trial", "author": [{"family": 12}]},
+    ],
+)
+def test_a_csl_json_item_of_the_wrong_shape_is_reported_and_the_rest_imported(item):
+    records, errors = read("zotero.json", json.dumps([item, {"title": "Good one"}]))
+    assert [record.title for record in records] == ["Good one"]
+    assert [(error.position, error.reason) for error in errors] == [
+        ("record 1", "a field has the wrong form for CSL-JSON")
+    ]
+
+
+def test_a_title_with_an_accent_inside_a_word_is_the_same_paper(make_study):
+    make_study("smith2009", title="Reduction of neck pain by needling", year=2009, doi="", pmid="")
+    records, errors = read(
+        "refs.bib",
+        "@article{x,\n author={Smith, John},\n title={R\\'eduction of neck pain by needling},\n"
+        " year={2009},\n journal={J}\n}\n",
+    )
+    assert records and not errors
+    assert normalise_title("Réduction") == normalise_title("Reduction") == "reduction"
+    report = import_records(records)
+    assert [duplicate.existing_key for duplicate in report.duplicates] == ["smith2009"]
+    assert Study.objects.count() == 1
