@@ -40,7 +40,9 @@ class Query:
 
     @classmethod
     def parse(cls, raw):
-        text = " ".join(clean_text(raw).split())
+        # Composed, as the indexed text mostly is: "re\u0301duction" pasted from a PDF is one
+        # word, "réduction", not "re" and "duction".
+        text = " ".join(unicodedata.normalize("NFC", clean_text(raw)).split())
         shortened = len(text) > MAX_QUERY_LENGTH
         if shortened:
             text = text[:MAX_QUERY_LENGTH].rstrip()

@@ -383,3 +383,8 @@ def test_postgresql_keeps_a_weighted_vector(make_written):
     make_written("Needles", summary="About treatment.", body="Sessions are short.")
     vector = SearchEntry.objects.get(kind="article").search_vector
     assert "'needl':1A" in vector and "'treatment':3B" in vector and "'session':4C" in vector
+
+
+def test_a_query_with_a_decomposed_accent_finds_the_composed_word(client, make_study):
+    make_study("muller2019", title="Réduction de la douleur cervicale")
+    assert result_links(search(client, "re\u0301duction")) == ["/evidence/muller2019/"]
