@@ -150,6 +150,13 @@ class PatientQuestionAdmin(admin.ModelAdmin):
         fields = list(super().get_search_fields(request))
         return [*fields, "name", "email"] if is_clinical_staff(request.user) else fields
 
+    def lookup_allowed(self, lookup, value, request):
+        # The admin takes a filter on any field from the address (`?email=...`): without this,
+        # staff who may not see personal details could still find whose question is whose.
+        if lookup.split("__")[0] in PERSONAL_FIELDS and not is_clinical_staff(request.user):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def has_add_permission(self, request):
         return False  # questions come from patients only
 

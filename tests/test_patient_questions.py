@@ -760,3 +760,41 @@ def test_urgent_advice_is_shown_also_when_the_question_is_sent_back(client, arti
 )
 def test_plural_emergency_words_count(text, expected):
     assert emergency_terms(text) == expected
+
+
+@pytest.mark.parametrize("role", ["Authors", "Medical reviewers"])
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"email": "pat.patient@example.com"},
+        {"name__istartswith": "pat pat"},
+        {"private_reply__icontains": "your MRI"},
+    ],
+)
+def test_staff_who_may_not_see_personal_details_cannot_filter_by_them(
+    client, article, make_staff, role, lookup
+):
+    PatientQuestion.objects.create(
+        article=article,
+        text="Does acupuncture help my back after a fall?",
+        name="Pat Patient",
+        email="pat.patient@example.com",
+        private_reply="Please bring your MRI report.",
+    )
+    client.force_login(make_staff(role))
+    queue = reverse("admin:questions_patientquestion_changelist")
+    assert client.get(queue).status_code == 200
+    refused = client.get(queue, lookup)
+    assert refused.status_code == 400
+    assert "after a fall" not in refused.content.decode()
+
+
+def test_clinical_staff_may_filter_by_email(client, article, clinician):
+    PatientQuestion.objects.create(
+        article=article, text="Does it help?", name="Pat", email="pat@example.com"
+    )
+    client.force_login(clinician)
+    response = client.get(
+        reverse("admin:questions_patientquestion_changelist"), {"email": "pat@example.com"}
+    )
+    assert response.status_code == 200 and "1 patient question" in response.content.decode()
