@@ -8,7 +8,6 @@ record, marks a retraction, and flags the live articles citing the study.
 """
 
 import csv
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -126,21 +125,61 @@ def _rows(lines: Iterable[str]) -> tuple[list[str], Iterable[dict]]:
     lines = iter(lines)
     first = next(lines, "").lstrip("\ufeff")
     dialect = csv.excel_tab if first.count("\t") > first.count(",") else csv.excel
-    reader = csv.reader(itertools.chain([first], lines), dialect=dialect)
-    header = next(reader, [])
+    header = next(csv.reader([first], dialect=dialect), [])
     canonical = {_column_key(name): name for name in COLUMNS}
     canonical.update(COLUMN_ALIASES)
     names = [canonical.get(_column_key(name), name.strip()) for name in header]
+    # Where the file starts each row with its Record ID (as Retraction Watch's does), a line
+    # starting with a number begins a new row even inside a quote left open by mistake.
+    numbered = bool(names) and names[0] == "Record ID"
 
     def rows():
-        for values in reader:
+        for number, text, closed in _records(lines, numbered, start=2):
+            if not closed:
+                yield (
+                    number,
+                    None,
+                    ("a quote is not closed, so this row was skipped (the rows after it are read)"),
+                )
+                continue
+            try:
+                values = next(csv.reader([text], dialect=dialect), [])
+            except csv.Error as error:  # a field over the csv module's size limit, say
+                yield number, None, f"this row cannot be read as CSV ({error})"
+                continue
             if not values:
                 continue  # a blank line, which csv.DictReader skips too
             row = dict.fromkeys(COLUMNS, "")
             row.update(zip(names, values, strict=False))
-            yield row
+            yield number, row, None
 
     return names, rows()
+
+
+_ROW_START = re.compile(r"\s*\d+\s*[,\t]")
+
+
+def _records(lines: Iterable[str], numbered: bool, start: int):
+    """(first line number, text, quotes closed) for each CSV row, which a quoted field may
+    spread over several lines. A quote never closed ends at the next line that starts a row
+    (`numbered` files), or at the end of the file, and is reported rather than let swallow
+    the rows after it."""
+    pending: list[str] = []
+    quotes = 0
+    first = start
+    for number, line in enumerate(lines, start=start):
+        if pending and numbered and _ROW_START.match(line):
+            yield first, "".join(pending), False
+            pending, quotes = [], 0
+        if not pending:
+            first = number
+        pending.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            yield first, "".join(pending), True
+            pending, quotes = [], 0
+    if pending:
+        yield first, "".join(pending), False
 
 
 def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
@@ -164,8 +203,11 @@ def import_retractions(lines, *, by=None, dry_run=False) -> RetractionReport:
         )
     )
     report = RetractionReport(dry_run=dry_run)
-    for number, row in enumerate(reader, start=2):  # line 1 is the header
+    for number, row, problem in reader:
         report.rows += 1
+        if problem:
+            report.errors.append(f"line {number}: {problem}")
+            continue
         pks = {
             by_doi[doi] for doi in _identifiers(row["OriginalPaperDOI"], doi=True) if doi in by_doi
         }

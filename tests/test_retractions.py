@@ -193,3 +193,44 @@ def test_identifiers_are_read_however_they_are_written(make_study):
 def test_normalise_doi_finds_the_doi_whatever_wraps_it(prefix, registrant, suffix, after):
     doi = f"10.{registrant}/{suffix}"
     assert normalise_doi(prefix + doi + after) == doi
+
+
+HEADER = "Record ID,OriginalPaperDOI,OriginalPaperPubMedID,RetractionNature,Reason\n"
+
+
+def test_a_quote_left_open_is_reported_and_the_rows_after_it_still_read(make_study):
+    make_study("a2020", doi="10.5555/a")
+    make_study("b2021", doi="10.5555/b")
+    text = (
+        HEADER
+        + '1,10.5555/zzz,,Retraction,"unclosed reason\n'
+        + "".join(f"{n},10.5555/x{n},,Correction,some reason\n" for n in range(2, 6000))
+        + '7000,10.5555/a,,Retraction,"Fake data,\nsee the notice"\n'  # a real two-line field
+        + "7001,10.5555/b,,Retraction,Fake images\n"
+    )
+    report = import_retractions(StringIO(text))
+    assert report.errors == [
+        "line 2: a quote is not closed, so this row was skipped (the rows after it are read)"
+    ]
+    assert Study.objects.get(key="a2020").is_retracted
+    assert Study.objects.get(key="b2021").is_retracted
+    assert report.rows == 6001
+
+
+def test_a_quote_left_open_in_a_file_without_record_ids_first_is_reported(make_study):
+    make_study("a2020", doi="10.5555/a")
+    header = "OriginalPaperDOI,Record ID,OriginalPaperPubMedID,RetractionNature\n"
+    report = import_retractions(
+        StringIO(header + '"10.5555/zzz,1,,Retraction\n10.5555/a,2,,Retraction\n')
+    )
+    assert report.errors == [
+        "line 2: a quote is not closed, so this row was skipped (the rows after it are read)"
+    ]
+
+
+def test_a_nul_byte_in_a_row_does_not_stop_the_import(make_study):
+    make_study("a2020", doi="10.5555/a")
+    import_retractions(
+        StringIO(HEADER + "1,10.5555/zzz,,Retraction,bad\x00byte\n2,10.5555/a,,Retraction,x\n")
+    )
+    assert Study.objects.get(key="a2020").is_retracted
