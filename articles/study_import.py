@@ -329,6 +329,13 @@ def read_ris(name: str, text: str) -> tuple[list[Record], list[RecordError]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip() and start is None:
             continue
+        if start is not None and line.startswith("TY  -"):
+            # A new record while one is open: that one lacks its "ER  -" line. Reported, and
+            # this record is read on its own instead of being lost inside it.
+            errors.append(
+                RecordError(name, f"line {start}", "the record has no closing “ER  -” line")
+            )
+            chunk, start = [], None
         if start is None:
             start = number
         chunk.append(line)

@@ -248,3 +248,15 @@ def test_a_title_with_an_accent_inside_a_word_is_the_same_paper(make_study):
     report = import_records(records)
     assert [duplicate.existing_key for duplicate in report.duplicates] == ["smith2009"]
     assert Study.objects.count() == 1
+
+
+def test_a_ris_record_without_its_er_line_is_reported_and_the_next_one_read():
+    text = (
+        "TY  - JOUR\nTI  - Needling for neck pain\nPY  - 2009\n"
+        "TY  - JOUR\nTI  - Needling for knee pain\nPY  - 2010\nER  - \n"
+    )
+    records, errors = read("refs.ris", text)
+    assert [record.title for record in records] == ["Needling for knee pain"]
+    assert [(error.position, error.reason) for error in errors] == [
+        ("line 1", "the record has no closing “ER  -” line")
+    ]
