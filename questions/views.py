@@ -9,9 +9,9 @@ import logging
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_protect
-from django_ratelimit.core import get_usage
 
 from articles.models import Article
+from clinic.stored_limit import stored_usage
 from screening.views import private
 
 from .emergency import emergency_terms
@@ -28,20 +28,8 @@ def question_rate(group, request):
 
 
 def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
-    """Questions stored from this address in the current window (None: no limit applies,
-    also while the cache that keeps the count is unreachable)."""
-    try:
-        return get_usage(
-            request,
-            group="questions.ask",
-            key="ip",
-            rate=question_rate,
-            method="POST",
-            increment=increment,
-        )
-    except Exception:
-        logger.exception("Question rate limit unreadable (cache unreachable); no limit applied")
-        return None
+    """Questions stored from this address in the current window (None: no limit applies)."""
+    return stored_usage(request, group="questions.ask", rate=question_rate, increment=increment)
 
 
 @csrf_protect

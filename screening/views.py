@@ -16,10 +16,10 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_protect
-from django_ratelimit.core import get_usage
 
 from clinic import page_cache
 from clinic.models import ClinicDetails
+from clinic.stored_limit import stored_usage
 
 from . import fallback, submissions
 from .forms import IntakeForm
@@ -50,22 +50,8 @@ def intake_rate(group, request):
 
 
 def rate_limit_usage(request, *, increment: bool = False) -> dict | None:
-    """How many forms this address has stored in the current window (None: no limit applies).
-
-    The count lives in the cache. While the cache is unreachable no limit applies: a patient's
-    form, perhaps with warning signs, matters more than holding back a flood for that while."""
-    try:
-        return get_usage(
-            request,
-            group="screening.intake",
-            key="ip",
-            rate=intake_rate,
-            method="POST",
-            increment=increment,
-        )
-    except Exception:
-        logger.exception("Intake rate limit unreadable (cache unreachable); no limit applied")
-        return None
+    """How many forms this address has stored in the current window (None: no limit applies)."""
+    return stored_usage(request, group="screening.intake", rate=intake_rate, increment=increment)
 
 
 def load_form_questionnaire(request):

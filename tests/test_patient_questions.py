@@ -798,3 +798,14 @@ def test_clinical_staff_may_filter_by_email(client, article, clinician):
         reverse("admin:questions_patientquestion_changelist"), {"email": "pat@example.com"}
     )
     assert response.status_code == 200 and "1 patient question" in response.content.decode()
+
+
+def test_a_question_is_stored_while_the_cache_is_unreachable(client, article, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "clinic.redis_cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    assert client.post(ask_url(article), GOOD).status_code == 302
+    assert PatientQuestion.objects.get().text == GOOD["question"]
