@@ -271,20 +271,26 @@ def html_block_shown_text(content: str) -> str:
         if not hidden_until:
             parts.append(content[position : piece.start()])
         position = piece.end()
-        tag = _TAG_NAME.match(piece.group())
-        if tag is None:
-            continue
-        name = tag.group(2).lower()
-        if hidden_until:
-            if tag.group(1) and name == hidden_until:
-                hidden_until = ""
-        elif not tag.group(1) and name in HIDDEN_CONTENT_TAGS and not piece.group().endswith("/>"):
-            hidden_until = name
-        elif _BLOCK_TAG.match(piece.group()):
+        was_hidden, hidden_until = hidden_until, _hidden_after(piece.group(), hidden_until)
+        if not (was_hidden or hidden_until) and _BLOCK_TAG.match(piece.group()):
             parts.append("\n")
     if not hidden_until:
         parts.append(content[position:])
     return "".join(parts)
+
+
+def _hidden_after(tag_text: str, hidden_until: str) -> str:
+    """The hidden element (HIDDEN_CONTENT_TAGS) whose content follows this piece of HTML, or
+    "": the one it opens, or the one still open unless it closes that one."""
+    tag = _TAG_NAME.match(tag_text)
+    if tag is None:
+        return hidden_until
+    name = tag.group(2).lower()
+    if hidden_until:
+        return "" if tag.group(1) and name == hidden_until else hidden_until
+    if not tag.group(1) and name in HIDDEN_CONTENT_TAGS and not tag_text.endswith("/>"):
+        return name
+    return ""
 
 
 def _html_block_text(block: Token) -> Token:
@@ -420,18 +426,7 @@ class _Prose:
                 pos = self._find(token.content)
                 if pos >= 0:
                     self.cursor = pos + len(token.content)
-                tag = _TAG_NAME.match(token.content)
-                name = tag.group(2).lower() if tag else ""
-                if hidden_until and tag and tag.group(1) and name == hidden_until:
-                    hidden_until = ""
-                elif (
-                    not hidden_until
-                    and tag
-                    and not tag.group(1)
-                    and name in HIDDEN_CONTENT_TAGS
-                    and not token.content.endswith("/>")
-                ):
-                    hidden_until = name
+                hidden_until = _hidden_after(token.content, hidden_until)
             elif kind == "link_open" and token.info == "auto":
                 in_autolink = True
                 start = self._find("<")

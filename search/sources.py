@@ -128,7 +128,7 @@ def article_document(article):
 def study_document(study):
     """A study patients can open in the library: one a reviewer has described (an imported
     study has no type or finding until then, and its page is not found)."""
-    if not (study.study_type and study.finding):
+    if not study.is_described():
         return None
     return Document(url=study.get_absolute_url(), title=study.title, summary=study.finding)
 
