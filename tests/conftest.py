@@ -33,7 +33,7 @@ from articles.models import (
     Verdict,
 )
 from screening.models import CLINICAL_STAFF_GROUP, Questionnaire
-from tests import database_reset
+from tests import database_reset, database_template
 
 database_reset.install()
 
@@ -66,6 +66,11 @@ def uses(item, fixture: str) -> bool:
     return fixture in getattr(item, "fixturenames", ())
 
 
+def needs_database(item) -> bool:
+    """Whether the test uses a test database, by a fixture or by pytest-django's mark."""
+    return uses(item, "django_db_setup") or item.get_closest_marker("django_db") is not None
+
+
 def pytest_collection_modifyitems(items):
     """Mark browser, private-server and property tests `slow`, so that
     `uv run pytest -m "not slow"` gives a quick loop (the README's command runs them all).
@@ -75,8 +80,8 @@ def pytest_collection_modifyitems(items):
     half to the other, and steals from the end of a worker's share:
     - the tests on a private PostgreSQL server go first: they spend most of their time waiting
       for that server, while the other worker has plenty to do;
-    - the browser tests start the second half, one after another, so that one worker starts
-      Chromium once and runs them while the other works on plain tests.
+    - the browser tests come early in the second half, one after another, so that one worker
+      starts Chromium once and runs them while the other works on plain tests.
     """
     for item in items:
         is_property_test = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
@@ -87,7 +92,31 @@ def pytest_collection_modifyitems(items):
     browser = [item for item in items if uses(item, "chromium") and item not in private]
     rest = [item for item in items if item not in private and item not in browser]
     first_half = max(0, len(items) // 2 - len(private))
-    items[:] = private + rest[:first_half] + browser + rest[first_half:]
+    # pytest-django puts the tests without a database last; run them first in the second half,
+    # while the first worker migrates the database both share (tests/database_template.py).
+    second = rest[first_half:]
+    no_database = [item for item in second if not needs_database(item)]
+    with_database = [item for item in second if needs_database(item)]
+    items[:] = private + rest[:first_half] + no_database + browser + with_database
+
+
+@pytest.fixture(scope="session")
+def _one_migration_per_run(request, tmp_path_factory, django_db_blocker):
+    """Under pytest-xdist, the workers share one migration (tests/database_template.py)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if workerinput is None:
+        yield
+        return
+    shared_folder = tmp_path_factory.getbasetemp().parent
+    run = workerinput["testrunuid"][:12]
+    with database_template.migrated_once(shared_folder, run, django_db_blocker.unblock):
+        yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(_one_migration_per_run, django_db_setup):
+    """pytest-django's test databases, migrated once for all the workers."""
+    yield
 
 
 def create_user(username=None, groups=(), **fields):

@@ -88,6 +88,36 @@ class PrivateServer:
         )
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        self.query("postgres", f'DROP DATABASE IF EXISTS "{name}"')
+
+    def copy_database(self, source: dict, name: str) -> None:
+        """Copy a database from another PostgreSQL server (Django's settings for it) into the
+        empty database `name` here, by pg_dump and psql."""
+        dump = subprocess.run(
+            [
+                str(self.bindir / "pg_dump"),
+                *("--no-owner", "--no-privileges"),
+                *("-h", source["HOST"] or "localhost", "-p", str(source["PORT"] or 5432)),
+                *("-U", source["USER"] or "postgres", "-d", source["NAME"]),
+            ],
+            env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        ).stdout
+        subprocess.run(
+            [
+                str(self.bindir / "psql"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", name),
+                *("-q", "-v", "ON_ERROR_STOP=1"),
+            ],
+            input=dump,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
     def query(self, name: str, sql: str) -> list[list[str]]:
         out = subprocess.run(
             [

@@ -10,15 +10,18 @@
 import http.cookiejar
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.conftest import ROUTINE_ANSWERS
 
@@ -33,13 +36,18 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+# The site is served over plain HTTP; without a handler of its own, each opener would build an
+# HTTPS context and load the system's certificates (about 25 ms, some 40 times a run).
+_NO_HTTPS = urllib.request.HTTPSHandler(context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+
 class Browser:
     """One patient's browser: cookies kept, redirects not followed."""
 
     def __init__(self, base: str):
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect, _NO_HTTPS
         )
 
     def request(self, path: str, data: dict | None = None) -> tuple[int, dict, str]:
@@ -73,13 +81,26 @@ class Browser:
 
 
 @pytest.fixture(scope="session")  # as long as the server: its database outlives any module
-def migrated_template(private_postgres):
-    """A migrated database on the private server, copied for each test's site."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": private_postgres.create_database("fault_template"),
-        "DJANGO_SETTINGS_MODULE": "tests.fault_settings",
-    }
+def migrated_template(private_postgres, request):
+    """A migrated database on the private server, copied for each test's site.
+
+    On PostgreSQL it is a copy of this worker's test database, already migrated (0.5 s instead
+    of a 4 s migration); on SQLite the migrations run against the private server."""
+    url = private_postgres.create_database("fault_template")
+    if connection.vendor == "postgresql":
+        request.getfixturevalue("django_db_setup")
+        try:
+            private_postgres.copy_database(connection.settings_dict, "fault_template")
+        except subprocess.CalledProcessError as error:
+            # pg_dump refuses a server newer than itself: migrate instead.
+            warnings.warn(
+                f"copying the test database failed, migrating: {error.stderr!r}", stacklevel=2
+            )
+            private_postgres.drop_database("fault_template")
+            url = private_postgres.create_database("fault_template")
+        else:
+            return "fault_template"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.fault_settings"}
     # The system checks run in CI's deployment check; here they would add a third of a second.
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0", "--skip-checks"],
