@@ -103,13 +103,11 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def _one_migration_per_run(request, tmp_path_factory, django_db_blocker):
     """Under pytest-xdist, the workers share one migration (tests/database_template.py)."""
-    workerinput = getattr(request.config, "workerinput", None)
-    if workerinput is None:
+    if not hasattr(request.config, "workerinput"):
         yield
         return
     shared_folder = tmp_path_factory.getbasetemp().parent
-    run = workerinput["testrunuid"][:12]
-    with database_template.migrated_once(shared_folder, run, django_db_blocker.unblock):
+    with database_template.migrated_once(shared_folder, django_db_blocker.unblock):
         yield
 
 

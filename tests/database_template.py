@@ -36,7 +36,10 @@ class Template:
     folder: Path
     alias: str
     vendor: str
-    name: str  # of the PostgreSQL copy, unique to the run: another run may share the server
+    # Of the PostgreSQL copy. The same in every run, like Django's test database names, so that
+    # a run that was killed before it could drop its copy leaves nothing for long: the next run
+    # replaces it (the marker file, in this run's own folder, says whether it is this run's).
+    name: str
 
     @property
     def lock(self) -> Path:
@@ -102,7 +105,7 @@ def _server_cursor(connection: BaseDatabaseWrapper):
 
 @contextlib.contextmanager
 def migrated_once(
-    folder: Path, run: str, database_access: Callable[[], contextlib.AbstractContextManager]
+    folder: Path, database_access: Callable[[], contextlib.AbstractContextManager]
 ) -> Iterator[None]:
     """While open, test databases are created from one migration shared through `folder`;
     `database_access()` allows the removal of the copy at the end (pytest-django's blocker)."""
@@ -112,7 +115,7 @@ def migrated_once(
         vendor = self.connection.vendor
         if keepdb or serialize is not None or vendor not in ("sqlite", "postgresql"):
             return _django_create_test_db(self, verbosity, autoclobber, serialize, keepdb)
-        name = f"test_{self.connection.settings_dict['NAME']}_migrated_{run}"[:63]
+        name = f"test_{self.connection.settings_dict['NAME']}_migrated"[:63]
         template = Template(folder, self.connection.alias, vendor, name)
         with FileLock(template.lock):
             if not template.marker.exists():

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 
 from tests.conftest import ROUTINE_ANSWERS
 
@@ -37,7 +38,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 # The site is served over plain HTTP; without a handler of its own, each opener would build an
-# HTTPS context and load the system's certificates (about 25 ms, some 40 times a run).
+# HTTPS context and load the system's certificates (about 25 ms, some 40 times a run). This one
+# has no certificates: an https:// address would fail verification.
 _NO_HTTPS = urllib.request.HTTPSHandler(context=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
 
 
@@ -88,13 +90,18 @@ def migrated_template(private_postgres, request):
     of a 4 s migration); on SQLite the migrations run against the private server."""
     url = private_postgres.create_database("fault_template")
     if connection.vendor == "postgresql":
+        # Made only when a selected test asks for a database; never copy any other database.
         request.getfixturevalue("django_db_setup")
+    if connection.vendor == "postgresql" and connection.settings_dict["NAME"].startswith(
+        TEST_DATABASE_PREFIX
+    ):
         try:
             private_postgres.copy_database(connection.settings_dict, "fault_template")
         except subprocess.CalledProcessError as error:
-            # pg_dump refuses a server newer than itself: migrate instead.
+            # For example, pg_dump refuses a server newer than itself.
             warnings.warn(
-                f"copying the test database failed, migrating: {error.stderr!r}", stacklevel=2
+                f"could not copy the test database, migrating instead: {error.stderr!r}",
+                stacklevel=2,
             )
             private_postgres.drop_database("fault_template")
             url = private_postgres.create_database("fault_template")
