@@ -13,7 +13,13 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+)
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -22,7 +28,8 @@ from django_tasks_db.models import DBTaskResult
 logger = logging.getLogger(__name__)
 
 DATABASE_DOWN = (OperationalError, InterfaceError)
-# Waits between reconnection attempts: short at first, never more than this.
+# Waits between reconnection attempts: short at first, doubling, never more than the longest.
+FIRST_WAIT = 0.5
 LONGEST_WAIT = 5.0
 # A task the database interrupted runs again after this pause.
 OUTAGE_RETRY_DELAY = timedelta(seconds=2)
@@ -81,9 +88,14 @@ class ResilientWorker(Worker):
     interrupted_task_id = None
 
     def run(self) -> None:
-        wait = 0.5
+        wait = FIRST_WAIT
         while self.running:
             try:
+                if wait > FIRST_WAIT:
+                    # After a failed attempt, reconnect first (this raises while the database is
+                    # still down), so that the next outage starts again from a short wait.
+                    connections[DEFAULT_DB_ALIAS].ensure_connection()
+                    wait = FIRST_WAIT
                 self.requeue_interrupted()
                 self.requeue_stale_if_due()
                 super().run()
