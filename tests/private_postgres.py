@@ -195,4 +195,4 @@ def wait_for_http(url: str, timeout: float = 60) -> None:
         except OSError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.3)
+            time.sleep(0.05)
