@@ -100,14 +100,24 @@ def pytest_collection_modifyitems(items):
     items[:] = private + rest[:first_half] + no_database + browser + with_database
 
 
+def kept_between_runs(config) -> Path | None:
+    """The folder in pytest's cache that keeps migrated databases between runs; None when the
+    cache is off (`-p no:cacheprovider`) or `--create-db` asks for a fresh migration."""
+    cache = getattr(config, "cache", None)
+    if cache is None or config.getoption("create_db", False):
+        return None
+    return cache.mkdir("migrated_databases")
+
+
 @pytest.fixture(scope="session")
 def _one_migration_per_run(request, tmp_path_factory, django_db_blocker):
-    """Under pytest-xdist, the workers share one migration (tests/database_template.py)."""
-    if not hasattr(request.config, "workerinput"):
-        yield
-        return
-    shared_folder = tmp_path_factory.getbasetemp().parent
-    with database_template.migrated_once(shared_folder, django_db_blocker.unblock):
+    """The workers share one migration, kept for later runs (tests/database_template.py)."""
+    basetemp = tmp_path_factory.getbasetemp()
+    # pytest-xdist gives each worker a folder in the run's own.
+    shared_folder = basetemp.parent if hasattr(request.config, "workerinput") else basetemp
+    with database_template.migrated_once(
+        shared_folder, django_db_blocker.unblock, kept=kept_between_runs(request.config)
+    ):
         yield
 
 

@@ -106,6 +106,23 @@ class PrivateServer:
             capture_output=True,
             timeout=120,
         ).stdout
+        self.restore(name, dump)
+
+    def dump(self, name: str) -> bytes:
+        """The database `name` as SQL (pg_dump), to `restore()` later."""
+        return subprocess.run(
+            [
+                str(self.bindir / "pg_dump"),
+                *("--no-owner", "--no-privileges"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", name),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        ).stdout
+
+    def restore(self, name: str, dump: bytes) -> None:
+        """Load a pg_dump into the empty database `name`; stops at the first error."""
         subprocess.run(
             [
                 str(self.bindir / "psql"),
