@@ -2,6 +2,7 @@
 questionnaire, valid answers and clinical staff; one Chromium for the browser tests."""
 
 import gc
+import importlib
 import itertools
 import os
 import threading
@@ -45,6 +46,40 @@ hypothesis.settings.load_profile("clinic")
 
 
 SLOW_FIXTURES = {"chromium", "private_postgres", "live_server"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """On a first run, share the rewriting of the test modules between the workers.
+
+    Each worker collects every test module, and pytest rewrites a module's asserts when it
+    first imports it (about 1.4 s of CPU for all of them here), then keeps the result in
+    __pycache__. Both workers starting together used to rewrite all of them; now each first
+    imports its share, and then finds the other's share already rewritten. Later runs read them
+    all from __pycache__ either way."""
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:
+        index = int(workerinput["workerid"].removeprefix("gw"))
+        share = selected_test_modules(session.config.args)[index :: workerinput["workercount"]]
+        for path in share:
+            try:
+                importlib.import_module(f"{__package__}.{path.stem}")
+            except Exception:  # noqa: S112 (collection reports it, as for any module)
+                continue
+    return (yield)
+
+
+def selected_test_modules(args: list[str]) -> list[Path]:
+    """The test modules of this folder that the command line selects."""
+    here = Path(__file__).resolve().parent
+    selected = set()
+    for arg in args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path.is_dir() and (path == here or here.is_relative_to(path)):
+            selected.update(here.glob("test_*.py"))
+        elif path.parent == here and path.name.startswith("test_") and path.suffix == ".py":
+            selected.add(path)
+    return sorted(selected)
 
 
 def pytest_collection_finish(session):
