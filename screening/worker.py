@@ -13,13 +13,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import (
-    DEFAULT_DB_ALIAS,
-    InterfaceError,
-    OperationalError,
-    close_old_connections,
-    connections,
-)
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
@@ -90,17 +84,18 @@ class ResilientWorker(Worker):
     def run(self) -> None:
         wait = FIRST_WAIT
         while self.running:
+            started = time.monotonic()
             try:
-                if wait > FIRST_WAIT:
-                    # After a failed attempt, reconnect first (this raises while the database is
-                    # still down), so that the next outage starts again from a short wait.
-                    connections[DEFAULT_DB_ALIAS].ensure_connection()
-                    wait = FIRST_WAIT
                 self.requeue_interrupted()
                 self.requeue_stale_if_due()
                 super().run()
                 return  # --batch or --max-tasks finished normally
             except DATABASE_DOWN:
+                if time.monotonic() - started > wait:
+                    # It ran for longer than it would now wait before this failure: a new
+                    # outage, met with a short wait again. A failure that comes back at once
+                    # keeps doubling the wait.
+                    wait = FIRST_WAIT
                 logger.warning("Database unreachable; worker retries in %.1f s", wait)
                 close_connections()
                 time.sleep(wait)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -146,13 +146,17 @@ def kept_between_runs(config) -> Path | None:
 
 @pytest.fixture(scope="session")
 def _one_migration_per_run(request, tmp_path_factory, django_db_blocker):
-    """The workers share one migration, kept for later runs (tests/database_template.py)."""
+    """The workers share one migration, kept for later runs on SQLite
+    (tests/database_template.py)."""
+    workers = hasattr(request.config, "workerinput")
+    kept = kept_between_runs(request.config) if connection.vendor == "sqlite" else None
+    if not workers and kept is None:
+        yield  # one process, nothing to share or keep
+        return
     basetemp = tmp_path_factory.getbasetemp()
     # pytest-xdist gives each worker a folder in the run's own.
-    shared_folder = basetemp.parent if hasattr(request.config, "workerinput") else basetemp
-    with database_template.migrated_once(
-        shared_folder, django_db_blocker.unblock, kept=kept_between_runs(request.config)
-    ):
+    shared_folder = basetemp.parent if workers else basetemp
+    with database_template.migrated_once(shared_folder, django_db_blocker.unblock, kept=kept):
         yield
 
 
@@ -537,8 +541,8 @@ class BrowserSession:
         # up with.
         outer = {alias: connections[alias] for alias in connections}
         self._playwright = sync_playwright().start()
-        for alias, connection in outer.items():
-            connections[alias] = connection
+        for alias, outer_connection in outer.items():
+            connections[alias] = outer_connection
         try:
             self.browser = self._playwright.chromium.launch(
                 executable_path=str(binary), args=CHROMIUM_ARGS

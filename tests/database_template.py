@@ -122,8 +122,10 @@ class Template:
             partial = self.sqlite_file.with_name(f"{self.sqlite_file.name}.{os.getpid()}")
             with contextlib.closing(sqlite3.connect(partial)) as target:
                 connection.connection.backup(target)
-            for older in self.sqlite_file.parent.glob(f"migrated-{self.alias}-*.sqlite3"):
-                older.unlink(missing_ok=True)
+            # Older copies, and any a killed run left half written (this runs under the lock).
+            for older in self.sqlite_file.parent.glob(f"migrated-{self.alias}-*.sqlite3*"):
+                if older != partial:
+                    older.unlink(missing_ok=True)
             partial.replace(self.sqlite_file)
             return
         test_name = connection.settings_dict["NAME"]

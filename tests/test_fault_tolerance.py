@@ -7,6 +7,7 @@
   gets exactly one email.
 """
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+from filelock import FileLock
 
 from tests.conftest import ROUTINE_ANSWERS, kept_between_runs
 from tests.database_template import migrations_key
@@ -112,11 +114,17 @@ def migrated_template(private_postgres, request):
         else:
             return "fault_template"
     kept = kept_between_runs(request.config)
+    if kept is None:
+        migrate(url)
+        return "fault_template"
     engine = f"postgresql {private_postgres.bindir.parent.name}"
-    dump = kept / f"fault-template-{migrations_key(engine)}.sql" if kept else None
-    if dump is not None and dump.exists():
+    dump = kept / f"fault-template-{migrations_key(engine)}.sql"
+    # One run at a time reads, or migrates and writes, the kept dump.
+    with FileLock(kept / "fault-template.lock"):
         try:
             private_postgres.restore("fault_template", dump.read_bytes())
+        except FileNotFoundError:
+            pass
         except subprocess.CalledProcessError as error:
             warnings.warn(
                 f"could not load the kept dump, migrating: {error.stderr!r}", stacklevel=2
@@ -125,6 +133,19 @@ def migrated_template(private_postgres, request):
             url = private_postgres.create_database("fault_template")
         else:
             return "fault_template"
+        migrate(url)
+        # Written whole, then renamed: a file by that name is always complete.
+        partial = dump.with_name(f"{dump.name}.{os.getpid()}")
+        partial.write_bytes(private_postgres.dump("fault_template"))
+        for older in dump.parent.glob("fault-template-*.sql*"):
+            if older != partial:  # older dumps, and any a killed run left half written
+                older.unlink(missing_ok=True)
+        partial.replace(dump)
+    return "fault_template"
+
+
+def migrate(url: str) -> None:
+    """Run the migrations against the database at `url`."""
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.fault_settings"}
     # The system checks run in CI's deployment check; here they would add a third of a second.
     subprocess.run(
@@ -134,14 +155,6 @@ def migrated_template(private_postgres, request):
         check=True,
         timeout=300,
     )
-    if dump is not None:
-        # Written whole, then renamed: a file by that name is always complete.
-        partial = dump.with_name(f"{dump.name}.{os.getpid()}")
-        partial.write_bytes(private_postgres.dump("fault_template"))
-        for older in dump.parent.glob("fault-template-*.sql"):
-            older.unlink(missing_ok=True)
-        partial.replace(dump)
-    return "fault_template"
 
 
 def start_site(server, template: str, name: str, tmp_path: Path, **env_overrides):
@@ -164,7 +177,6 @@ def start_site(server, template: str, name: str, tmp_path: Path, **env_overrides
         ],
         env=env,
         cwd=BASE_DIR,
-        start_new_session=True,  # its own process group, for stop_site()
     )
     base = f"http://127.0.0.1:{port}"
     server.wait_for_http(base + "/healthz")
@@ -172,9 +184,18 @@ def start_site(server, template: str, name: str, tmp_path: Path, **env_overrides
 
 
 def stop_site(gunicorn: subprocess.Popen) -> None:
-    """Kill gunicorn and its worker: the test is over, and even a quick stop (SIGQUIT) takes
-    half a second of waiting."""
-    os.killpg(gunicorn.pid, signal.SIGKILL)
+    """Kill gunicorn and its worker: the test is over, and even gunicorn's quick stop (SIGQUIT)
+    waits half a second. Where Linux does not list a process's children, stop it that way."""
+    children = Path(f"/proc/{gunicorn.pid}/task/{gunicorn.pid}/children")
+    try:
+        workers = [int(pid) for pid in children.read_text().split()]
+    except OSError:
+        gunicorn.send_signal(signal.SIGQUIT)
+    else:
+        gunicorn.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     gunicorn.wait(timeout=30)
 
 
@@ -254,7 +275,8 @@ def test_worker_survives_database_restarts_and_every_submission_gets_one_email(
     with worker_log.open("w") as log:
         worker = subprocess.Popen(
             [sys.executable, "manage.py", "run_worker", "--interval", "0.2", "--no-startup-delay"],
-            env=env,
+            # The test follows the worker by its warnings, whatever LOG_LEVEL the shell sets.
+            env={**env, "LOG_LEVEL": "WARNING"},
             cwd=BASE_DIR,
             stderr=log,
         )
@@ -267,6 +289,9 @@ def test_worker_survives_database_restarts_and_every_submission_gets_one_email(
                 status, _headers, page = patient.request("/intake/", patient.form())
                 assert status == 302, page[:300]
 
+        def worker_output() -> str:
+            return worker_log.read_text()[-3000:]
+
         def outages_met() -> int:
             return worker_log.read_text().count("Database unreachable")
 
@@ -274,12 +299,16 @@ def test_worker_survives_database_restarts_and_every_submission_gets_one_email(
             # Down until the worker, polling every 0.2 s, has met the failure.
             met = outages_met()
             private_postgres.stop()
-            deadline = time.monotonic() + 30
-            while outages_met() == met:
-                assert worker.poll() is None, "the worker exited"
-                assert time.monotonic() < deadline, "the worker never met the outage"
-                time.sleep(0.05)
-            private_postgres.start()
+            try:
+                deadline = time.monotonic() + 30
+                while outages_met() == met:
+                    assert worker.poll() is None, f"the worker exited:\n{worker_output()}"
+                    assert time.monotonic() < deadline, (
+                        f"the worker never met the outage:\n{worker_output()}"
+                    )
+                    time.sleep(0.05)
+            finally:
+                private_postgres.start()
 
         send_forms(6)
         restart_database()
@@ -297,13 +326,15 @@ def test_worker_survives_database_restarts_and_every_submission_gets_one_email(
         # Wait (bounded) for the worker to send everything it was given.
         deadline = time.monotonic() + 120
         while sorted(set(sent_subjects(mail_dir))) != sorted(submissions):
-            assert worker.poll() is None, "the worker exited"
+            assert worker.poll() is None, f"the worker exited:\n{worker_output()}"
             if time.monotonic() > deadline:
                 break
             time.sleep(0.1)
-        assert worker.poll() is None, "the worker exited"
+        assert worker.poll() is None, f"the worker exited:\n{worker_output()}"
         sent = sent_subjects(mail_dir)
-        assert sorted(sent) == sorted(submissions), "each submission exactly one email"
+        assert sorted(sent) == sorted(submissions), (
+            f"each submission exactly one email; the worker said:\n{worker_output()}"
+        )
         unsent = private_postgres.query(
             "fault_worker",
             "SELECT count(*) FROM screening_intakesubmission WHERE notified_at IS NULL",
