@@ -78,6 +78,19 @@ def key_files() -> list[Path]:
     return sorted(files)
 
 
+def replace_kept(target: Path, older: str, write: Callable[[Path], None]) -> None:
+    """Write `target` whole under a temporary name (`write(path)`), remove the files beside it
+    that match the glob `older` (earlier copies, and any a killed run left half written), then
+    rename it: a file by the target's name is always complete. Call it under the folder's lock.
+    """
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    write(partial)
+    for path in target.parent.glob(older):
+        if path != partial:
+            path.unlink(missing_ok=True)
+    partial.replace(target)
+
+
 @dataclass
 class Template:
     """The migrated copy of one database alias, for this run (and on SQLite, when `kept`
@@ -118,15 +131,12 @@ class Template:
         """Copy the freshly migrated test database of `connection`."""
         if self.vendor == "sqlite":
             connection.ensure_connection()
-            # Written whole, then renamed: a file by that name is always complete.
-            partial = self.sqlite_file.with_name(f"{self.sqlite_file.name}.{os.getpid()}")
-            with contextlib.closing(sqlite3.connect(partial)) as target:
-                connection.connection.backup(target)
-            # Older copies, and any a killed run left half written (this runs under the lock).
-            for older in self.sqlite_file.parent.glob(f"migrated-{self.alias}-*.sqlite3*"):
-                if older != partial:
-                    older.unlink(missing_ok=True)
-            partial.replace(self.sqlite_file)
+
+            def backup(path: Path) -> None:
+                with contextlib.closing(sqlite3.connect(path)) as target:
+                    connection.connection.backup(target)
+
+            replace_kept(self.sqlite_file, f"migrated-{self.alias}-*.sqlite3*", backup)
             return
         test_name = connection.settings_dict["NAME"]
         connection.close()

@@ -73,3 +73,24 @@ def test_every_installed_apps_migrations_are_read():
     ]:
         assert any(path.endswith(migration) for path in files), migration
     assert not any("/tests/test_" in path for path in files)
+
+
+def test_a_kept_file_replaces_older_copies_and_leftovers_whole(tmp_path):
+    (tmp_path / "migrated-default-old.sqlite3").write_text("old copy")
+    (tmp_path / "migrated-default-old.sqlite3.4242").write_text("half written by a killed run")
+    (tmp_path / "migrated-other-old.sqlite3").write_text("another database's copy")
+    target = tmp_path / "migrated-default-new.sqlite3"
+    seen_during_write = []
+
+    def write(path):
+        seen_during_write.append(target.exists())
+        path.write_text("new copy")
+
+    database_template.replace_kept(target, "migrated-default-*.sqlite3*", write)
+
+    assert seen_during_write == [False]  # never a half-written file under the target's name
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "migrated-default-new.sqlite3",
+        "migrated-other-old.sqlite3",
+    ]
+    assert target.read_text() == "new copy"

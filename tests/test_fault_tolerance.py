@@ -28,7 +28,7 @@ from django.db.backends.base.creation import TEST_DATABASE_PREFIX
 from filelock import FileLock
 
 from tests.conftest import ROUTINE_ANSWERS, kept_between_runs
-from tests.database_template import migrations_key
+from tests.database_template import migrations_key, replace_kept
 
 pytest_plugins = ["tests.private_postgres"]
 
@@ -134,13 +134,8 @@ def migrated_template(private_postgres, request):
         else:
             return "fault_template"
         migrate(url)
-        # Written whole, then renamed: a file by that name is always complete.
-        partial = dump.with_name(f"{dump.name}.{os.getpid()}")
-        partial.write_bytes(private_postgres.dump("fault_template"))
-        for older in dump.parent.glob("fault-template-*.sql*"):
-            if older != partial:  # older dumps, and any a killed run left half written
-                older.unlink(missing_ok=True)
-        partial.replace(dump)
+        sql = private_postgres.dump("fault_template")
+        replace_kept(dump, "fault-template-*.sql*", lambda path: path.write_bytes(sql))
     return "fault_template"
 
 
