@@ -94,28 +94,33 @@ class PrivateServer:
     def copy_database(self, source: dict, name: str) -> None:
         """Copy a database from another PostgreSQL server (Django's settings for it) into the
         empty database `name` here, by pg_dump and psql."""
-        dump = subprocess.run(
-            [
-                str(self.bindir / "pg_dump"),
-                *("--no-owner", "--no-privileges"),
-                *("-h", source["HOST"] or "localhost", "-p", str(source["PORT"] or 5432)),
-                *("-U", source["USER"] or "postgres", "-d", source["NAME"]),
-            ],
-            env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""},
-            check=True,
-            capture_output=True,
-            timeout=120,
-        ).stdout
+        dump = self.dump(
+            source["NAME"],
+            host=source["HOST"] or "localhost",
+            port=source["PORT"] or 5432,
+            user=source["USER"] or "postgres",
+            password=source["PASSWORD"] or "",
+        )
         self.restore(name, dump)
 
-    def dump(self, name: str) -> bytes:
-        """The database `name` as SQL (pg_dump), to `restore()` later."""
+    def dump(
+        self,
+        name: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int | str | None = None,
+        user: str = "postgres",
+        password: str = "",
+    ) -> bytes:
+        """The database `name` as SQL (pg_dump), to `restore()` later: on this server, or on
+        the one `host` and `port` name."""
         return subprocess.run(
             [
                 str(self.bindir / "pg_dump"),
                 *("--no-owner", "--no-privileges"),
-                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", name),
+                *("-h", host, "-p", str(port or self.port), "-U", user, "-d", name),
             ],
+            env={**os.environ, "PGPASSWORD": password},
             check=True,
             capture_output=True,
             timeout=120,
